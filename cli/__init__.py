@@ -1,0 +1,1 @@
+"""The `isocycle` command line."""

@@ -1,0 +1,107 @@
+"""What every command shares: settings, the database session, dates and table printing."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+import typer
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config.settings import Settings, get_settings
+from models.db import alembic_config, make_engine
+
+
+class State:
+    """The options given before the command (`isocycle --db URL ...`)."""
+
+    db_url: str | None = None
+
+
+STATE = State()
+
+
+def settings() -> Settings:
+    base = get_settings()
+    return base.model_copy(update={"database_url": STATE.db_url}) if STATE.db_url else base
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"Lỗi (error): {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def engine() -> Engine:
+    return make_engine(settings().database_url)
+
+
+def ensure_schema(eng: Engine) -> None:
+    """Stop with a clear message when the database has not been initialised or migrated."""
+    head = ScriptDirectory.from_config(alembic_config(eng)).get_current_head()
+    with eng.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        fail(
+            f"the database at {eng.url!r} is not at schema {head} (found {current}); "
+            "run `isocycle init`"
+        )
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    eng = engine()
+    ensure_schema(eng)
+    try:
+        with Session(eng) as session:
+            yield session
+    finally:
+        eng.dispose()
+
+
+def local_today() -> date:
+    """Today in the configured zone (Asia/Ho_Chi_Minh): the edge reads the clock, once."""
+    return datetime.now(settings().zone).date()
+
+
+def parse_day(value: str, option: str) -> date:
+    for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    fail(f"{option}: {value!r} is not a real date (YYYY-MM-DD or dd/mm/yyyy)")
+
+
+def actor(by: str | None) -> str:
+    return by or os.environ.get("ISOCYCLE_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def vn_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def to_json(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, date | datetime):
+            return obj.isoformat()
+        return str(obj)
+
+    return json.dumps(value, ensure_ascii=False, indent=2, default=default)
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a plain aligned table (Vietnamese text is NFC, one character per column)."""
+    cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            typer.echo("  ".join("-" * w for w in widths))

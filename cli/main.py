@@ -1,0 +1,302 @@
+"""Entry point: `isocycle [--db URL] COMMAND`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import (
+    STATE,
+    actor,
+    echo_table,
+    engine,
+    fail,
+    local_today,
+    parse_day,
+    session_scope,
+    settings,
+    to_json,
+    vn_date,
+)
+from models import agencies as agency_rules
+from models import cycles
+from models.agencies import ImportFailed
+from models.calendar import CalendarError, RuleSet, load_rule_set
+from models.db import migrate
+from models.demo import load_demo
+
+app = typer.Typer(
+    help="isocycle: the yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+agencies_app = typer.Typer(help="Agencies (cơ quan, đơn vị).", no_args_is_help=True)
+cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(cycle_app, name="cycle")
+
+STATUS_LABELS = {
+    "pending": "chưa đến hạn",
+    "overdue": "quá hạn",
+    "done": "đã hoàn thành",
+    "waived": "không áp dụng",
+}
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (else ISOCYCLE_DATABASE_URL).")
+    ] = None,
+) -> None:
+    STATE.db_url = db
+
+
+def rules(calendar: Path | None = None) -> RuleSet:
+    try:
+        return load_rule_set(settings().calendar_file, [calendar] if calendar else [])
+    except CalendarError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database schema (safe to run again)."""
+    eng = engine()
+    migrate(eng)
+    typer.echo(f"Database ready: {eng.url.render_as_string(hide_password=True)}")
+    eng.dispose()
+
+
+@agencies_app.command("import")
+def agencies_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import agencies from CSV or XLSX, all or nothing; re-importing updates by code."""
+    with session_scope() as session:
+        try:
+            result = agency_rules.import_agencies(session=session, path=file)
+        except ImportFailed as exc:
+            for problem in exc.problems:
+                typer.echo(f"{file.name}: {problem}", err=True)
+            fail(f"{len(exc.problems)} problem(s) in {file.name}; nothing was written")
+    typer.echo(
+        f"Imported {file.name}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged"
+    )
+
+
+@agencies_app.command("list")
+def agencies_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List agencies."""
+    with session_scope() as session:
+        rows = agency_rules.list_agencies(session=session)
+    if as_json:
+        keys = (
+            "code",
+            "name",
+            "kind",
+            "parent_code",
+            "active",
+            "secretary_name",
+            "secretary_email",
+            "head_name",
+            "head_email",
+            "valid_from",
+            "valid_to",
+        )
+        typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
+        return
+    echo_table(
+        ["Mã", "Tên đơn vị", "Loại", "Cấp trên", "Hoạt động"],
+        [
+            (
+                r["code"],
+                r["name"],
+                r["kind"],
+                r["parent_code"] or "",
+                "có" if r["active"] else "không",
+            )
+            for r in rows
+        ],
+    )
+
+
+@cycle_app.command("open")
+def cycle_open(
+    year: int,
+    calendar: Annotated[
+        Path | None, typer.Option("--calendar", help="TOML overriding the default calendar.")
+    ] = None,
+) -> None:
+    """Create the year's steps for every agency (idempotent; follows calendar changes)."""
+    if not 2000 <= year <= 2100:
+        fail(f"YEAR: {year} is not a plausible cycle year")
+    rule_set = rules(calendar)
+    with session_scope() as session:
+        result = cycles.open_cycle(session=session, year=year, rules=rule_set, actor=actor(None))
+    typer.echo(
+        f"Cycle {year} ({rule_set.name} {rule_set.version}): {result.created} steps created, "
+        f"{result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.skipped_touched} already worked on and left alone"
+    )
+    for change in result.changes[:50]:
+        typer.echo(
+            f"  {change['agency']} {change['step']}: {change['old_due']} -> {change['new_due']}"
+        )
+    if len(result.changes) > 50:
+        typer.echo(f"  ... and {len(result.changes) - 50} more")
+
+
+@app.command()
+def done(
+    agency: str,
+    year: int,
+    step: str,
+    on: Annotated[
+        str, typer.Option("--on", help="Date of completion / of the document (YYYY-MM-DD).")
+    ],
+    ref: Annotated[str, typer.Option("--ref", help="Document number, e.g. 46/KH-SNgV.")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who records it (default: the OS user).")
+    ] = None,
+    today: Annotated[str | None, typer.Option("--today", hidden=True)] = None,
+) -> None:
+    """Mark a step done with its evidence (document number and date)."""
+    done_on = parse_day(on, "--on")
+    current = parse_day(today, "--today") if today else local_today()
+    with session_scope() as session:
+        try:
+            target = cycles.find_step(session=session, agency_code=agency, year=year, key=step)
+            changed = cycles.mark_done(
+                session=session,
+                step=target,
+                done_on=done_on,
+                ref=ref,
+                note=note,
+                actor=actor(by),
+                today=current,
+            )
+        except cycles.StepError as exc:
+            fail(str(exc))
+    typer.echo(
+        f"{agency} {year} {step}: "
+        + ("recorded as done" if changed else "already recorded, nothing changed")
+    )
+
+
+@app.command()
+def waive(
+    agency: str,
+    year: int,
+    step: str,
+    reason: Annotated[str, typer.Option("--reason")],
+    by: Annotated[str | None, typer.Option("--by")] = None,
+) -> None:
+    """Mark a step as not applicable to this agency this year."""
+    with session_scope() as session:
+        try:
+            target = cycles.find_step(session=session, agency_code=agency, year=year, key=step)
+            changed = cycles.waive(session=session, step=target, reason=reason, actor=actor(by))
+        except cycles.StepError as exc:
+            fail(str(exc))
+    typer.echo(
+        f"{agency} {year} {step}: " + ("waived" if changed else "already waived, nothing changed")
+    )
+
+
+def _status_rows(year: int, agency: str | None, today: str | None) -> list[dict[str, Any]]:
+    current = parse_day(today, "--today") if today else local_today()
+    with session_scope() as session:
+        ids = None
+        if agency:
+            found = agency_rules.get_agency(session=session, code=agency)
+            if found is None:
+                fail(f"--agency: unknown agency {agency!r}")
+            ids = list(agency_rules.iter_subtree_ids(session=session, root_id=found.id))
+        return cycles.status_rows(session=session, year=year, today=current, agency_ids=ids)
+
+
+@app.command()
+def status(
+    year: int,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="An agency code: it and its units.")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Compute overdue as of this date.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show every step of a year: due dates, status, evidence, days overdue or late."""
+    rows = _status_rows(year, agency, today)
+    if as_json:
+        keys = (
+            "agency",
+            "agency_name",
+            "step",
+            "title",
+            "nominal_due",
+            "due",
+            "status",
+            "done_on",
+            "ref",
+            "days_overdue",
+            "days_late",
+        )
+        typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
+        return
+    echo_status(rows)
+
+
+def echo_status(rows: list[dict[str, Any]]) -> None:
+    echo_table(
+        ["Mã", "Đơn vị", "Bước", "Hạn", "Trạng thái", "Ngày xong", "Số văn bản", "Trễ (ngày)"],
+        [
+            (
+                r["agency"],
+                r["agency_name"][:40],
+                r["title"][:40],
+                vn_date(r["due"]),
+                STATUS_LABELS[r["status"]],
+                vn_date(r["done_on"]),
+                r["ref"] or "",
+                r["days_overdue"] or r["days_late"] or "",
+            )
+            for r in rows
+        ],
+    )
+    counts = Counter(r["status"] for r in rows)
+    typer.echo("\n" + ", ".join(f"{STATUS_LABELS[s]}: {counts.get(s, 0)}" for s in STATUS_LABELS))
+
+
+@app.command()
+def demo(
+    today: Annotated[
+        str | None, typer.Option("--today", help="Pretend today is this date.")
+    ] = None,
+) -> None:
+    """Load a realistic Hà Tĩnh province, open this year's cycle and show its status."""
+    current = parse_day(today, "--today") if today else local_today()
+    eng = engine()
+    migrate(eng)
+    eng.dispose()
+    with session_scope() as session:
+        counts = load_demo(session=session, rules=rules(), today=current)
+    typer.echo(f"Demo loaded: {counts}")
+    rows = _status_rows(current.year, None, current.isoformat())
+    overdue = [r for r in rows if r["status"] == "overdue"]
+    typer.echo(
+        f"\nCác bước quá hạn năm {current.year} (overdue steps), tính đến {vn_date(current)}:\n"
+    )
+    echo_status(overdue[:40])
+    if len(overdue) > 40:
+        typer.echo(
+            f"... và {len(overdue) - 40} bước khác. Xem tất cả: isocycle status {current.year}"
+        )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Configuration: one Settings object and the data files (calendars, reminder policy)."""

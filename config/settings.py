@@ -1,0 +1,69 @@
+"""The one Settings object, read from ISOCYCLE_* environment variables at the edge."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_CALENDAR = CONFIG_DIR / "calendars" / "default.toml"
+DEFAULT_REMINDER_POLICY = CONFIG_DIR / "reminder_policy.toml"
+PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from outside; constructed once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="ISOCYCLE_", env_file=".env", extra="ignore")
+
+    environment: str = "development"
+    database_url: str = "sqlite:///isocycle.db"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # The đơn vị chủ trì (normally Sở KH&CN): it gets the weekly digest and sees every agency.
+    overseer_code: str = "SKHCN"
+    calendar_file: Path = DEFAULT_CALENDAR
+    reminder_policy_file: Path = DEFAULT_REMINDER_POLICY
+
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr("dev-only-secret-key-not-for-production")
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_timeout: float = 20.0
+    mail_from: str = "isocycle@localhost"
+    mail_outbox_dir: Path = Path("outbox")
+    support_contact: str = "Sở Khoa học và Công nghệ (Phòng Tiêu chuẩn Đo lường Chất lượng)"
+
+    @model_validator(mode="after")
+    def _enforce_real_secrets(self) -> Settings:
+        """Refuse the development secret key anywhere but development."""
+        if self.environment != "development" and (
+            self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS
+            or self.secret_key.get_secret_value().startswith("dev-only")
+        ):
+            raise ValueError("ISOCYCLE_SECRET_KEY must be set outside development")
+        if self.smtp_security not in {"none", "starttls", "ssl"}:
+            raise ValueError("ISOCYCLE_SMTP_SECURITY must be none, starttls or ssl")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def emails_enabled(self) -> bool:
+        """True when mail goes to an SMTP server rather than to .eml files."""
+        return bool(self.smtp_host)
+
+
+@functools.lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tables, pure rules and queries. Never imports Prefect, yagmail or Jinja."""

@@ -1,0 +1,450 @@
+"""Agencies: reading an import file, validating it whole, and writing it in one transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import bindparam, insert, select, update
+from sqlmodel import Session
+from sqlmodel import select as orm_select
+
+from models.calendar import AGENCY_KINDS
+from models.tables import AGENCY, Agency, utcnow
+
+FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "parent_code",
+    "secretary_name",
+    "secretary_email",
+    "head_name",
+    "head_email",
+    "active",
+    "valid_from",
+    "valid_to",
+)
+REQUIRED_HEADERS = ("code", "name", "kind")
+
+# Header spellings seen in provincial spreadsheets, matched without case or diacritics.
+HEADER_ALIASES = {
+    "code": ("code", "mã đơn vị", "mã", "ma don vi"),
+    "name": ("name", "tên đơn vị", "tên", "tên cơ quan"),
+    "kind": ("kind", "loại", "loại đơn vị", "loại hình"),
+    "parent_code": ("parent_code", "mã đơn vị cấp trên", "đơn vị cấp trên", "mã cấp trên"),
+    "secretary_name": ("secretary_name", "thư ký iso", "họ tên thư ký", "thư ký"),
+    "secretary_email": ("secretary_email", "email thư ký", "thư điện tử thư ký"),
+    "head_name": ("head_name", "thủ trưởng", "họ tên thủ trưởng", "người đứng đầu"),
+    "head_email": ("head_email", "email thủ trưởng", "thư điện tử thủ trưởng"),
+    "active": ("active", "hoạt động", "đang hoạt động"),
+    "valid_from": ("valid_from", "hiệu lực từ", "từ ngày"),
+    "valid_to": ("valid_to", "hiệu lực đến", "đến ngày"),
+}
+
+# Vietnamese labels accepted in the kind column, besides the keys themselves.
+KIND_ALIASES = {
+    "sở": "so",
+    "chi cục": "chi_cuc",
+    "ubnd tỉnh": "ubnd_tinh",
+    "văn phòng": "van_phong",
+    "ubnd xã": "ubnd_xa",
+    "ubnd phường": "ubnd_xa",
+    "phòng": "phong",
+    "trung tâm": "trung_tam",
+    "đơn vị sự nghiệp": "don_vi_su_nghiep",
+    "ubnd huyện": "ubnd_huyen",
+}
+TRUE_WORDS = {"1", "true", "yes", "có", "x", "y"}
+FALSE_WORDS = {"0", "false", "no", "không", "n"}
+MAX_LENGTHS = {"code": 64, "name": 300, "secretary_name": 200, "head_name": 200}
+
+
+class ImportFailed(Exception):
+    """An import that wrote nothing; `problems` lists every bad row and column."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s); nothing was written")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One reason an import is refused, located by the file's row number and column."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        return f"{where}, {self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _fold(text: str) -> str:
+    """Lower-case, NFC, single spaces: for comparing header and kind spellings."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+_HEADER_LOOKUP = {
+    key: field
+    for field, spellings in HEADER_ALIASES.items()
+    for spelling in spellings
+    for key in (_fold(spelling), _strip_marks(_fold(spelling)))
+}
+_KIND_LOOKUP = {
+    key: kind
+    for spelling, kind in [*KIND_ALIASES.items(), *((k, k) for k in AGENCY_KINDS)]
+    for key in (_fold(spelling), _strip_marks(_fold(spelling)))
+}
+
+
+def _clean(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return text
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Read a CSV (UTF-8, with or without BOM) or XLSX file into a header and data rows."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise ImportFailed([Problem(0, "file", f"not a readable .xlsx file ({exc})")]) from exc
+        sheet = workbook.worksheets[0]
+        rows = [[_clean(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+    elif suffix in {".csv", ".txt"}:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportFailed(
+                [Problem(0, "file", f"not UTF-8 text at byte {exc.start}; save the CSV as UTF-8")]
+            ) from exc
+        rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text))]
+    else:
+        raise ImportFailed(
+            [Problem(0, "file", f"unsupported file type {suffix!r}; use .csv or .xlsx")]
+        )
+    if not rows:
+        raise ImportFailed([Problem(1, "header", "the file is empty")])
+    return rows[0], rows[1:]
+
+
+def map_header(header: Sequence[str]) -> dict[str, int]:
+    """Return field → column index; unknown columns are ignored, missing required ones refused."""
+    mapping: dict[str, int] = {}
+    problems = []
+    for index, title in enumerate(header):
+        folded = _fold(title)
+        field = _HEADER_LOOKUP.get(folded) or _HEADER_LOOKUP.get(_strip_marks(folded))
+        if field is None:
+            continue
+        if field in mapping:
+            problems.append(Problem(1, title, f"column for {field} appears twice"))
+        mapping[field] = index
+    for field in REQUIRED_HEADERS:
+        if field not in mapping:
+            problems.append(Problem(1, field, "required column is missing"))
+    if problems:
+        raise ImportFailed(problems)
+    return mapping
+
+
+def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for field in ("code", "name"):
+        if not values.get(field):
+            problems.append(Problem(number, field, "must not be empty"))
+    for field, limit in MAX_LENGTHS.items():
+        if len(values.get(field, "")) > limit:
+            problems.append(Problem(number, field, f"longer than {limit} characters"))
+    for field in FIELDS:
+        if any(unicodedata.category(c) == "Cc" for c in values.get(field, "")):
+            problems.append(Problem(number, field, "contains control characters"))
+    row["code"] = values.get("code", "")
+    row["name"] = values.get("name", "")
+
+    kind_text = values.get("kind", "")
+    folded = _fold(kind_text)
+    kind = _KIND_LOOKUP.get(folded) or _KIND_LOOKUP.get(_strip_marks(folded))
+    if kind is None:
+        problems.append(
+            Problem(
+                number, "kind", f"unknown kind {kind_text!r}; use one of {', '.join(AGENCY_KINDS)}"
+            )
+        )
+    row["kind"] = kind
+    row["parent_code"] = values.get("parent_code") or None
+
+    for person in ("secretary", "head"):
+        row[f"{person}_name"] = values.get(f"{person}_name") or None
+        email = values.get(f"{person}_email", "")
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                problems.append(
+                    Problem(number, f"{person}_email", f"{email!r} is not an e-mail address: {exc}")
+                )
+        row[f"{person}_email"] = email or None
+
+    active_text = _fold(values.get("active", ""))
+    if active_text and active_text not in TRUE_WORDS | FALSE_WORDS:
+        problems.append(Problem(number, "active", f"{values['active']!r} is not yes/no"))
+    row["active"] = active_text not in FALSE_WORDS
+
+    for field in ("valid_from", "valid_to"):
+        text = values.get(field, "")
+        row[field] = None
+        if text:
+            try:
+                row[field] = _parse_date(text)
+            except ValueError:
+                problems.append(
+                    Problem(number, field, f"{text!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+                )
+    if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
+        problems.append(Problem(number, "valid_to", "is before valid_from"))
+    return row
+
+
+def _parse_date(text: str) -> date:
+    text = text.split(" ")[0].split("T")[0]
+    if "/" in text:
+        day, month, year = text.split("/")
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
+def _find_cycles(parent_of: Mapping[str, str | None]) -> set[str]:
+    """Return the codes that sit on a cycle of the parent relation."""
+    on_cycle: set[str] = set()
+    state: dict[str, int] = {}  # 1 = being walked, 2 = done
+    for start in parent_of:
+        path: list[str] = []
+        code: str | None = start
+        while code is not None and state.get(code) is None and code in parent_of:
+            state[code] = 1
+            path.append(code)
+            code = parent_of[code]
+        if code is not None and state.get(code) == 1:
+            on_cycle.update(path[path.index(code) :])
+        for c in path:
+            state[c] = 2
+    return on_cycle
+
+
+def validate_rows(
+    header: Sequence[str], data: Iterable[Sequence[str]], existing: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
+    """Validate every row against the file and the agencies already stored (code → parent code).
+
+    Raises ImportFailed listing every problem; returns the parsed rows otherwise.
+    """
+    columns = map_header(header)
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    first_row_of: dict[str, int] = {}
+    for offset, raw in enumerate(data):
+        number = offset + 2  # the header is row 1
+        if not any(raw):
+            continue
+        values = {field: raw[i] if i < len(raw) else "" for field, i in columns.items()}
+        row = _parse_row(number, values, problems)
+        row["_row"] = number
+        if row["code"]:
+            if row["code"] in first_row_of:
+                problems.append(
+                    Problem(
+                        number,
+                        "code",
+                        f"duplicate code {row['code']!r} "
+                        f"(first on row {first_row_of[row['code']]})",
+                    )
+                )
+                continue
+            first_row_of[row["code"]] = number
+        rows.append(row)
+    if not rows and not problems:
+        problems.append(Problem(2, "code", "the file has no agencies"))
+
+    known = set(existing) | set(first_row_of)
+    parent_of = dict(existing)
+    for row in rows:
+        parent = row["parent_code"]
+        if parent is not None and parent not in known:
+            problems.append(
+                Problem(row["_row"], "parent_code", f"unknown parent agency {parent!r}")
+            )
+        elif parent == row["code"]:
+            problems.append(
+                Problem(row["_row"], "parent_code", "an agency cannot be its own parent")
+            )
+        if row["code"]:
+            parent_of[row["code"]] = parent
+    cyclic = _find_cycles(parent_of)
+    for row in rows:
+        if row["code"] in cyclic and row["parent_code"] != row["code"]:
+            problems.append(
+                Problem(
+                    row["_row"],
+                    "parent_code",
+                    f"{row['code']!r} is part of a cycle in the agency tree",
+                )
+            )
+    if problems:
+        raise ImportFailed(sorted(problems))
+    return rows
+
+
+def import_agencies(*, session: Session, path: Path) -> ImportResult:
+    """Import a CSV/XLSX file all-or-nothing: create new codes, update known ones.
+
+    Raises ImportFailed, having written nothing, if any row is bad.
+    """
+    header, data = read_rows(path)
+    return upsert_agencies(session=session, header=header, data=data)
+
+
+def upsert_agencies(
+    *, session: Session, header: Sequence[str], data: Iterable[Sequence[str]]
+) -> ImportResult:
+    """Validate and write rows in bulk within the caller's transaction (committed here)."""
+    stored = session.execute(
+        select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.parent_id, *[AGENCY.c[f] for f in _COMPARED])
+    ).all()
+    code_of = {r.id: r.code for r in stored}
+    existing = {r.code: code_of.get(r.parent_id) if r.parent_id else None for r in stored}
+    rows = validate_rows(header, data, existing)
+
+    id_of = {r.code: r.id for r in stored}
+    for row in rows:
+        id_of.setdefault(row["code"], uuid.uuid4())
+    before = {r.code: r for r in stored}
+    now = utcnow()
+    inserts, updates, unchanged = [], [], 0
+    for row in rows:
+        values = {f: row[f] for f in _COMPARED}
+        values["parent_id"] = id_of[row["parent_code"]] if row["parent_code"] else None
+        old = before.get(row["code"])
+        if old is None:
+            inserts.append(
+                {
+                    "id": id_of[row["code"]],
+                    "code": row["code"],
+                    **values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        elif any(getattr(old, f) != values[f] for f in values):
+            updates.append({"b_id": old.id, **values, "updated_at": now})
+        else:
+            unchanged += 1
+    if inserts:
+        # Foreign keys are checked row by row, so parents go in before their children.
+        depth = _depths({r["code"]: r["parent_code"] for r in rows} | existing)
+        inserts.sort(key=lambda r: depth[r["code"]])
+        session.execute(insert(Agency), inserts)
+    if updates:
+        stmt = (
+            update(AGENCY)
+            .where(AGENCY.c.id == bindparam("b_id"))
+            .values({k: bindparam(k) for k in updates[0] if k != "b_id"})
+        )
+        session.connection().execute(stmt, updates)
+    session.commit()
+    return ImportResult(created=len(inserts), updated=len(updates), unchanged=unchanged)
+
+
+def _depths(parent_of: Mapping[str, str | None]) -> dict[str, int]:
+    """Return each code's distance from its root (the tree is known to be acyclic)."""
+    depth: dict[str, int] = {}
+
+    def walk(code: str) -> int:
+        chain = []
+        while code not in depth:
+            parent = parent_of.get(code)
+            if parent is None:
+                depth[code] = 0
+                break
+            chain.append(code)
+            code = parent
+        base = depth[code]
+        for offset, c in enumerate(reversed(chain), start=1):
+            depth[c] = base + offset
+        return depth[chain[0]] if chain else base
+
+    for code in parent_of:
+        walk(code)
+    return depth
+
+
+_COMPARED = (
+    "name",
+    "kind",
+    "secretary_name",
+    "secretary_email",
+    "head_name",
+    "head_email",
+    "active",
+    "valid_from",
+    "valid_to",
+)
+
+
+def list_agencies(*, session: Session) -> list[dict[str, Any]]:
+    """Return every agency as a plain dict, ordered by code."""
+    parent = AGENCY.alias("parent")
+    a = AGENCY
+    rows = session.connection().execute(
+        select(a, parent.c.code.label("parent_code"))
+        .select_from(a.outerjoin(parent, a.c.parent_id == parent.c.id))
+        .order_by(a.c.code)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def get_agency(*, session: Session, code: str) -> Agency | None:
+    return session.exec(orm_select(Agency).where(Agency.code == code)).first()
+
+
+def iter_subtree_ids(*, session: Session, root_id: uuid.UUID) -> Iterator[uuid.UUID]:
+    """Yield the agency and all its descendants, breadth first."""
+    rows = session.execute(select(AGENCY.c.id, AGENCY.c.parent_id)).all()
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for r in rows:
+        children.setdefault(r.parent_id, []).append(r.id)
+    queue = [root_id]
+    while queue:
+        current = queue.pop(0)
+        yield current
+        queue.extend(children.get(current, []))

@@ -1,0 +1,7 @@
+"""Import every table module so that SQLModel.metadata knows the whole schema."""
+
+from __future__ import annotations
+
+from models import tables
+
+__all__ = ["tables"]

@@ -1,0 +1,219 @@
+"""The yearly calendar as data: rule sets, Vietnamese working days and deadline shifting."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import holidays
+
+from config.settings import DEFAULT_CALENDAR
+
+AGENCY_KINDS = (
+    "so",
+    "chi_cuc",
+    "ubnd_tinh",
+    "van_phong",
+    "ubnd_xa",
+    "phong",
+    "trung_tam",
+    "don_vi_su_nghiep",
+    "ubnd_huyen",  # historical: district level ended on 1/7/2025
+)
+
+
+class CalendarError(ValueError):
+    """A calendar file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """One step of the yearly cycle with its default deadline (day, month)."""
+
+    key: str
+    title: str
+    legal_basis: str
+    day: int
+    month: int
+    kinds: frozenset[str]
+
+    def nominal_due(self, year: int) -> date:
+        return date(year, self.month, self.day)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Vietnamese working days: Monday to Friday, less public holidays, plus decreed changes."""
+
+    extra_holidays: frozenset[date] = frozenset()
+    extra_working_days: frozenset[date] = frozenset()
+    _cache: dict[int, frozenset[date]] = field(default_factory=dict, compare=False, repr=False)
+
+    def holidays_in(self, year: int) -> frozenset[date]:
+        if year not in self._cache:
+            official = holidays.country_holidays("VN", years=year)
+            self._cache[year] = frozenset(official) | {
+                d for d in self.extra_holidays if d.year == year
+            }
+        return self._cache[year]
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_working_days:
+            return True
+        return day.weekday() < 5 and day not in self.holidays_in(day.year)
+
+    def on_or_after(self, day: date) -> date:
+        """Return the day itself if it is a working day, else the next working day.
+
+        Civil Code 2015 Art. 148: a period whose last day is a day off ends on the next working
+        day, which is how deadlines in QĐ 19/2014 and TT 26/2014 are counted.
+        """
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """Return the date `count` working days after `day` (count >= 0)."""
+        while count > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Count working days in (start, end]; zero when end <= start."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A named, versioned calendar: the steps of a year and the working-day calendar."""
+
+    name: str
+    version: str
+    steps: tuple[StepRule, ...]
+    working: WorkingCalendar
+
+    @cached_property
+    def by_key(self) -> Mapping[str, StepRule]:
+        return {s.key: s for s in self.steps}
+
+    def due_dates(self, rule: StepRule, year: int) -> tuple[date, date]:
+        """Return (nominal, effective) deadlines of a step in a year."""
+        nominal = rule.nominal_due(year)
+        return nominal, self.working.on_or_after(nominal)
+
+
+def _parse_day_month(value: object, where: str) -> tuple[int, int]:
+    if not isinstance(value, str) or value.count("/") != 1:
+        raise CalendarError(f"{where}: deadline must look like '31/01', got {value!r}")
+    day_s, month_s = value.split("/")
+    try:
+        day, month = int(day_s), int(month_s)
+        # A yearly deadline must exist every year, so 29/02 is refused (2023 is not a leap year).
+        date(2023, month, day)
+    except ValueError as exc:
+        raise CalendarError(
+            f"{where}: {value!r} is not a day/month that exists every year"
+        ) from exc
+    return day, month
+
+
+def _parse_dates(values: object, where: str) -> frozenset[date]:
+    if not isinstance(values, list):
+        raise CalendarError(f"{where}: must be a list of YYYY-MM-DD dates")
+    out = set()
+    for v in values:
+        if isinstance(v, date):
+            out.add(v)
+            continue
+        try:
+            out.add(date.fromisoformat(str(v)))
+        except ValueError as exc:
+            raise CalendarError(f"{where}: {v!r} is not a YYYY-MM-DD date") from exc
+    return frozenset(out)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise CalendarError(f"{path}: no such calendar file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet:
+    """Validate a calendar mapping and return its RuleSet; errors name the step and field."""
+    default_kinds = data.get("kinds", list(AGENCY_KINDS))
+    steps_data = data.get("steps")
+    if not isinstance(steps_data, Mapping) or not steps_data:
+        raise CalendarError(f"{source}: needs at least one [steps.KEY] table")
+    steps = []
+    for key, spec in steps_data.items():
+        where = f"{source}: steps.{key}"
+        if not isinstance(spec, Mapping):
+            raise CalendarError(f"{where}: must be a table")
+        if spec.get("enabled", True) is False:
+            continue
+        for required in ("title", "deadline"):
+            if not spec.get(required):
+                raise CalendarError(f"{where}.{required}: missing")
+        day, month = _parse_day_month(spec["deadline"], f"{where}.deadline")
+        kinds = spec.get("kinds", default_kinds)
+        unknown = sorted(set(kinds) - set(AGENCY_KINDS))
+        if unknown:
+            raise CalendarError(f"{where}.kinds: unknown agency kind(s) {', '.join(unknown)}")
+        steps.append(
+            StepRule(
+                key=str(key),
+                title=str(spec["title"]),
+                legal_basis=str(spec.get("legal_basis", "")),
+                day=day,
+                month=month,
+                kinds=frozenset(kinds),
+            )
+        )
+    working = WorkingCalendar(
+        extra_holidays=_parse_dates(data.get("extra_holidays", []), f"{source}: extra_holidays"),
+        extra_working_days=_parse_dates(
+            data.get("extra_working_days", []), f"{source}: extra_working_days"
+        ),
+    )
+    return RuleSet(
+        name=str(data.get("name", "custom")),
+        version=str(data.get("version", "0")),
+        steps=tuple(steps),
+        working=working,
+    )
+
+
+def load_rule_set(base: Path = DEFAULT_CALENDAR, overrides: Iterable[Path] = ()) -> RuleSet:
+    """Load the base calendar and apply each override file on top, field by field."""
+    data = _read_toml(base)
+    source = str(base)
+    for path in overrides:
+        data = _merge(data, _read_toml(path))
+        source = f"{source} + {path}"
+    return build_rule_set(data, source)

@@ -1,0 +1,393 @@
+"""Yearly cycles: opening a year's steps in bulk, marking steps done or waived, and status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlmodel import Session, col
+from sqlmodel import select as orm_select
+
+from models.calendar import RuleSet
+from models.tables import (
+    AGENCY,
+    STEP,
+    STEP_DONE,
+    STEP_OPEN,
+    STEP_WAIVED,
+    Agency,
+    Cycle,
+    HistoryEntry,
+    Step,
+    utcnow,
+)
+
+STATUS_PENDING = "pending"
+STATUS_OVERDUE = "overdue"
+STATUS_DONE = "done"
+STATUS_WAIVED = "waived"
+EVIDENCE_FIELDS = ("state", "done_on", "ref", "note", "waive_reason")
+# Steps that must not be dated before another step of the same year was done.
+PREREQUISITES = {"management_review": "internal_audit"}
+
+
+class StepError(ValueError):
+    """A refused change to a step; the message says which field and why, in plain words."""
+
+
+@dataclass
+class OpenResult:
+    """What opening (or re-opening) a year did."""
+
+    year: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_touched: int = 0
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def agency_exists_on(agency: Agency | Row[Any], day: date) -> bool:
+    """True if the agency is in operation on that day (history is never rewritten)."""
+    if agency.valid_from is not None and day < agency.valid_from:
+        return False
+    if agency.valid_to is not None:
+        return day <= agency.valid_to
+    return bool(agency.active)
+
+
+def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "system") -> OpenResult:
+    """Create the year's steps for every agency the rules apply to, in one transaction.
+
+    - An agency gets a step only if it exists on the step's nominal deadline.
+    - Running it again creates nothing; after a calendar change, steps nobody has touched take
+      the new deadlines and titles, and touched steps are left alone and counted.
+    """
+    result = OpenResult(year=year)
+    a, s = AGENCY.c, STEP.c
+    agencies = session.execute(
+        select(a.id, a.code, a.kind, a.active, a.valid_from, a.valid_to)
+    ).all()
+    existing = {
+        (r.agency_id, r.key): r
+        for r in session.execute(
+            select(
+                s.id, s.agency_id, s.key, s.title, s.legal_basis, s.nominal_due, s.due, s.touched_at
+            ).where(s.year == year, s.key == s.step_type)
+        )
+    }
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    due_by_rule = {rule.key: rules.due_dates(rule, year) for rule in rules.steps}
+    for agency in agencies:
+        for rule in rules.steps:
+            if agency.kind not in rule.kinds:
+                continue
+            nominal, due = due_by_rule[rule.key]
+            if not agency_exists_on(agency, nominal):
+                continue
+            old = existing.get((agency.id, rule.key))
+            wanted = {
+                "title": rule.title,
+                "legal_basis": rule.legal_basis,
+                "nominal_due": nominal,
+                "due": due,
+            }
+            if old is None:
+                inserts.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "agency_id": agency.id,
+                        "year": year,
+                        "key": rule.key,
+                        "step_type": rule.key,
+                        "state": STEP_OPEN,
+                        "created_at": now,
+                        **wanted,
+                    }
+                )
+            elif all(getattr(old, k) == v for k, v in wanted.items()):
+                result.unchanged += 1
+            elif old.touched_at is not None:
+                result.skipped_touched += 1
+            else:
+                updates.append({"b_id": old.id, **wanted})
+                result.changes.append(
+                    {
+                        "agency": agency.code,
+                        "step": rule.key,
+                        "old_due": old.due.isoformat(),
+                        "new_due": due.isoformat(),
+                        "old_title": old.title,
+                        "new_title": rule.title,
+                    }
+                )
+    if inserts:
+        session.execute(insert(Step), inserts)
+    if updates:
+        session.connection().execute(
+            update(STEP)
+            .where(STEP.c.id == bindparam("b_id"))
+            .values(
+                title=bindparam("title"),
+                legal_basis=bindparam("legal_basis"),
+                nominal_due=bindparam("nominal_due"),
+                due=bindparam("due"),
+            ),
+            updates,
+        )
+    cycle = session.exec(orm_select(Cycle).where(Cycle.year == year)).one_or_none()
+    if cycle is None:
+        session.add(Cycle(year=year, calendar_name=rules.name, calendar_version=rules.version))
+    elif (cycle.calendar_name, cycle.calendar_version) != (rules.name, rules.version) or updates:
+        cycle.calendar_name, cycle.calendar_version, cycle.updated_at = (
+            rules.name,
+            rules.version,
+            now,
+        )
+    if inserts or updates:
+        session.add(
+            HistoryEntry(
+                actor=actor,
+                year=year,
+                entity="cycle",
+                entity_id=str(year),
+                action="open",
+                new={
+                    "created": len(inserts),
+                    "updated": len(updates),
+                    "calendar": f"{rules.name} {rules.version}",
+                },
+            )
+        )
+    session.commit()
+    result.created, result.updated = len(inserts), len(updates)
+    return result
+
+
+def find_step(*, session: Session, agency_code: str, year: int, key: str) -> Step:
+    """Return the step, or raise StepError naming the unknown agency, year or step."""
+    agency = session.exec(orm_select(Agency).where(Agency.code == agency_code)).one_or_none()
+    if agency is None:
+        raise StepError(f"unknown agency {agency_code!r}")
+    step = session.exec(
+        orm_select(Step).where(Step.agency_id == agency.id, Step.year == year, Step.key == key)
+    ).one_or_none()
+    if step is None:
+        keys = (
+            session.execute(
+                select(STEP.c.key)
+                .where(STEP.c.agency_id == agency.id, STEP.c.year == year)
+                .order_by(STEP.c.due)
+            )
+            .scalars()
+            .all()
+        )
+        if not keys:
+            raise StepError(f"agency {agency_code!r} has no steps in {year}; open the cycle first")
+        raise StepError(
+            f"unknown step {key!r} for {agency_code} in {year}; known: {', '.join(keys)}"
+        )
+    return step
+
+
+def _evidence(step: Step) -> dict[str, Any]:
+    return {
+        f: (v.isoformat() if isinstance(v, date) else v)
+        for f in EVIDENCE_FIELDS
+        if (v := getattr(step, f)) is not None
+    }
+
+
+def _record(session: Session, step: Step, actor: str, action: str, old: dict[str, Any]) -> None:
+    session.add(
+        HistoryEntry(
+            actor=actor,
+            agency_id=step.agency_id,
+            year=step.year,
+            entity="step",
+            entity_id=step.key,
+            action=action,
+            old=old,
+            new=_evidence(step),
+        )
+    )
+
+
+def check_done_date(*, session: Session, step: Step, done_on: date, today: date) -> None:
+    """Refuse a completion date in the future, before the cycle year, or before a prerequisite."""
+    if done_on > today:
+        raise StepError(f"done_on {done_on:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
+    if done_on.year < step.year:
+        raise StepError(f"done_on {done_on:%d/%m/%Y} is before the cycle year {step.year}")
+    required = PREREQUISITES.get(step.step_type)
+    if required is None:
+        return
+    before = session.exec(
+        orm_select(Step).where(
+            Step.agency_id == step.agency_id, Step.year == step.year, Step.key == required
+        )
+    ).one_or_none()
+    if before is None or before.state != STEP_DONE or before.done_on is None:
+        raise StepError(f"{step.key} needs {required} done first in {step.year}")
+    if done_on < before.done_on:
+        raise StepError(
+            f"{step.key} dated {done_on:%d/%m/%Y} is before {required} "
+            f"(done {before.done_on:%d/%m/%Y}); the review must follow the audit"
+        )
+
+
+def mark_done(
+    *,
+    session: Session,
+    step: Step,
+    done_on: date,
+    ref: str,
+    note: str | None,
+    actor: str,
+    today: date,
+    now: datetime | None = None,
+    check: bool = True,
+) -> bool:
+    """Record a step's completion and its evidence; return False if nothing changed.
+
+    - Marking again with the same data changes nothing; with different data it updates the step
+      and keeps the old values in the history.
+    - Refuses (StepError) a date in the future, before the cycle year, or before a prerequisite.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise StepError("ref: the document number (số ký hiệu) is required as evidence")
+    if check:
+        check_done_date(session=session, step=step, done_on=done_on, today=today)
+    note = (note or "").strip() or None
+    if step.state == STEP_DONE and (step.done_on, step.ref, step.note) == (done_on, ref, note):
+        return False
+    old = _evidence(step)
+    now = now or utcnow()
+    step.state, step.done_on, step.ref, step.note, step.waive_reason = (
+        STEP_DONE,
+        done_on,
+        ref,
+        note,
+        None,
+    )
+    step.done_by, step.done_at, step.touched_at = actor, now, now
+    session.add(step)
+    _record(session, step, actor, "done" if not old.get("done_on") else "done_updated", old)
+    session.commit()
+    return True
+
+
+def waive(
+    *, session: Session, step: Step, reason: str, actor: str, now: datetime | None = None
+) -> bool:
+    """Mark a step as not applicable, with a reason; return False if it already was, so."""
+    reason = reason.strip()
+    if not reason:
+        raise StepError("reason: say why the step does not apply")
+    if step.state == STEP_WAIVED and step.waive_reason == reason:
+        return False
+    old = _evidence(step)
+    now = now or utcnow()
+    step.state, step.waive_reason, step.done_on, step.ref, step.note = (
+        STEP_WAIVED,
+        reason,
+        None,
+        None,
+        None,
+    )
+    step.done_by, step.done_at, step.touched_at = actor, now, now
+    session.add(step)
+    _record(session, step, actor, "waived", old)
+    session.commit()
+    return True
+
+
+def step_status(state: str, due: date, today: date) -> str:
+    """Return pending, overdue, done or waived; overdue is computed from today, never stored."""
+    if state == STEP_DONE:
+        return STATUS_DONE
+    if state == STEP_WAIVED:
+        return STATUS_WAIVED
+    return STATUS_OVERDUE if today > due else STATUS_PENDING
+
+
+def days_overdue(state: str, due: date, today: date) -> int:
+    return max((today - due).days, 0) if state == STEP_OPEN else 0
+
+
+def days_late(state: str, due: date, done_on: date | None) -> int:
+    return max((done_on - due).days, 0) if state == STEP_DONE and done_on else 0
+
+
+def status_rows(
+    *,
+    session: Session,
+    year: int,
+    today: date,
+    agency_ids: Iterable[uuid.UUID] | None = None,
+) -> list[dict[str, Any]]:
+    """Return one plain dict per step of the year, ordered by agency code and due date.
+
+    Fields: agency, agency_name, agency_kind, step, title, nominal_due, due, status, done_on,
+    ref, note, days_overdue, days_late (dates as `date`).
+    """
+    a, s = AGENCY.c, STEP.c
+    query = (
+        select(
+            a.code,
+            a.name,
+            a.kind,
+            s.key,
+            s.title,
+            s.nominal_due,
+            s.due,
+            s.state,
+            s.done_on,
+            s.ref,
+            s.note,
+            s.step_type,
+        )
+        .join_from(STEP, AGENCY, a.id == s.agency_id)
+        .where(s.year == year)
+        .order_by(a.code, s.due, s.key)
+    )
+    if agency_ids is not None:
+        query = query.where(s.agency_id.in_(list(agency_ids)))
+    out = []
+    for r in session.execute(query):
+        out.append(
+            {
+                "agency": r.code,
+                "agency_name": r.name,
+                "agency_kind": r.kind,
+                "step": r.key,
+                "step_type": r.step_type,
+                "title": r.title,
+                "nominal_due": r.nominal_due,
+                "due": r.due,
+                "status": step_status(r.state, r.due, today),
+                "done_on": r.done_on,
+                "ref": r.ref,
+                "note": r.note,
+                "days_overdue": days_overdue(r.state, r.due, today),
+                "days_late": days_late(r.state, r.due, r.done_on),
+            }
+        )
+    return out
+
+
+def history(
+    *, session: Session, agency_id: uuid.UUID, year: int | None = None
+) -> Sequence[HistoryEntry]:
+    """Return the agency's change history, oldest first."""
+    query = orm_select(HistoryEntry).where(HistoryEntry.agency_id == agency_id)
+    if year is not None:
+        query = query.where(HistoryEntry.year == year)
+    return session.exec(query.order_by(col(HistoryEntry.at))).all()

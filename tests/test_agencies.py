@@ -1,0 +1,147 @@
+"""Importing agencies: all or nothing, every problem listed by row and column."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from models.agencies import ImportFailed, import_agencies, list_agencies
+from models.tables import Agency
+from tests.conftest import HEADER, SMALL_PROVINCE, write_csv
+
+
+def count(session) -> int:
+    return session.execute(select(func.count()).select_from(Agency)).scalar_one()
+
+
+def test_it_imports_a_csv_with_full_diacritics_and_a_tree(session, tmp_path):
+    result = import_agencies(
+        session=session, path=write_csv(tmp_path / "a.csv", HEADER, SMALL_PROVINCE)
+    )
+    assert (result.created, result.updated) == (6, 0)
+    rows = {r["code"]: r for r in list_agencies(session=session)}
+    assert rows["TTDVDN"]["parent_code"] == "SNGV"
+    assert rows["SNGV"]["name"] == "Sở Ngoại vụ"
+    assert rows["SNGV"]["secretary_email"] == "thuky.sngv@hatinh.example"
+    assert rows["HATINH"]["parent_code"] is None
+
+
+def test_it_reads_xlsx_with_vietnamese_headers(session, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Mã đơn vị", "Tên đơn vị", "Loại", "Mã đơn vị cấp trên", "Email thư ký"])
+    ws.append(["HATINH", "UBND tỉnh Hà Tĩnh", "UBND tỉnh", None, None])
+    ws.append(["SCT", "Sở Công Thương", "Sở", "HATINH", "thuky.sct@hatinh.example"])
+    path = tmp_path / "agencies.xlsx"
+    wb.save(path)
+    import_agencies(session=session, path=path)
+    rows = {r["code"]: r for r in list_agencies(session=session)}
+    assert rows["SCT"]["kind"] == "so"
+    assert rows["SCT"]["parent_code"] == "HATINH"
+
+
+def test_it_updates_by_code_on_reimport(session, tmp_path):
+    import_agencies(session=session, path=write_csv(tmp_path / "a.csv", HEADER, SMALL_PROVINCE))
+    changed = [row[:] for row in SMALL_PROVINCE]
+    changed[2][4] = "Trần Thị Mới"
+    result = import_agencies(session=session, path=write_csv(tmp_path / "b.csv", HEADER, changed))
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 5)
+    session.expire_all()
+    sngv = session.execute(select(Agency).where(Agency.code == "SNGV")).scalar_one()
+    assert sngv.secretary_name == "Trần Thị Mới"
+    assert count(session) == 6
+
+
+def test_it_lists_every_problem_by_row_and_writes_nothing(session, tmp_path):
+    bad = [
+        ["HATINH", "UBND tỉnh Hà Tĩnh", "ubnd_tinh", "", "", "", "", ""],
+        ["SNGV", "Sở Ngoại vụ", "so", "NOWHERE", "", "", "", ""],  # row 3: unknown parent
+        ["SNGV", "Sở Ngoại vụ lần 2", "so", "HATINH", "", "", "", ""],  # row 4: duplicate code
+        ["A", "Vòng A", "so", "B", "", "", "", ""],  # rows 5–6: a cycle
+        ["B", "Vòng B", "so", "A", "", "", "", ""],
+        ["SCT", "Sở Công Thương", "so", "HATINH", "", "not-an-email", "", ""],  # row 7
+        ["SYT", "", "so", "HATINH", "", "", "", ""],  # row 8: empty name
+        ["SXD", "Sở Xây dựng", "bộ", "HATINH", "", "", "", ""],  # row 9: unknown kind
+    ]
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=write_csv(tmp_path / "bad.csv", HEADER, bad))
+    found = {(p.row, p.column) for p in caught.value.problems}
+    assert found == {
+        (3, "parent_code"),
+        (4, "code"),
+        (5, "parent_code"),
+        (6, "parent_code"),
+        (7, "secretary_email"),
+        (8, "name"),
+        (9, "kind"),
+    }
+    assert count(session) == 0
+
+
+def test_it_detects_a_cycle_through_agencies_already_stored(session, tmp_path):
+    import_agencies(session=session, path=write_csv(tmp_path / "a.csv", HEADER, SMALL_PROVINCE))
+    # HATINH now under TTDVDN, which is under SNGV under HATINH.
+    moved = [["HATINH", "UBND tỉnh Hà Tĩnh", "ubnd_tinh", "TTDVDN", "", "", "", ""]]
+    with pytest.raises(ImportFailed, match="problem") as caught:
+        import_agencies(session=session, path=write_csv(tmp_path / "b.csv", HEADER, moved))
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "parent_code")]
+    session.expire_all()
+    assert (
+        session.execute(select(Agency.parent_id).where(Agency.code == "HATINH")).scalar_one()
+        is None
+    )
+
+
+def test_it_refuses_a_file_missing_a_required_column(session, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["code", "name"], [["X", "Y"]])
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=path)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(1, "kind")]
+
+
+def test_it_refuses_a_file_that_is_not_utf8_or_not_xlsx(session, tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("code,name,kind\nX,S\xf4,so\n".encode("latin-1"))
+    with pytest.raises(ImportFailed, match="problem") as caught:
+        import_agencies(session=session, path=latin)
+    assert "UTF-8" in caught.value.problems[0].message
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(ImportFailed):
+        import_agencies(session=session, path=broken)
+
+
+def test_it_stores_hostile_strings_as_text(session, tmp_path):
+    rows = [["XSS", "<script>alert(1)</script>'; DROP TABLE agency;--", "so", "", "", "", "", ""]]
+    import_agencies(session=session, path=write_csv(tmp_path / "a.csv", HEADER, rows))
+    assert (
+        list_agencies(session=session)[0]["name"]
+        == "<script>alert(1)</script>'; DROP TABLE agency;--"
+    )
+
+
+def test_it_prints_the_agency_list_as_json(cli, province):
+    result = cli("agencies", "list", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    sngv = next(d for d in data if d["code"] == "SNGV")
+    assert {k: sngv[k] for k in ("code", "name", "kind", "parent_code", "active")} == {
+        "code": "SNGV",
+        "name": "Sở Ngoại vụ",
+        "kind": "so",
+        "parent_code": "HATINH",
+        "active": True,
+    }
+
+
+def test_the_import_command_exits_non_zero_listing_rows(cli, tmp_path: Path):
+    path = write_csv(tmp_path / "bad.csv", HEADER, [["X", "", "so", "", "", "", "", ""]])
+    result = cli("agencies", "import", str(path))
+    assert result.exit_code == 1
+    assert "row 2, name: must not be empty" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert json.loads(cli("agencies", "list", "--json").stdout) == []
