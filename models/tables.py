@@ -101,6 +101,9 @@ class Step(SQLModel, table=True):
     legal_basis: str = Field(default="", max_length=300)
     nominal_due: date
     due: date
+    # A person responsible besides the secretary (a corrective action's owner); reminded too.
+    assignee_name: str | None = Field(default=None, max_length=200)
+    assignee_email: str | None = Field(default=None, max_length=254)
     state: str = Field(default=STEP_OPEN, max_length=16)
     done_on: date | None = None
     ref: str | None = Field(default=None, max_length=200)

@@ -91,6 +91,8 @@ def upgrade() -> None:
         sa.Column("legal_basis", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("nominal_due", sa.Date(), nullable=False),
         sa.Column("due", sa.Date(), nullable=False),
+        sa.Column("assignee_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("assignee_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("done_on", sa.Date(), nullable=True),
         sa.Column("ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
