@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print JSON figures (`python -m bench.core`)."""

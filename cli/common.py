@@ -88,13 +88,22 @@ def vn_date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def to_json(value: Any) -> str:
-    def default(obj: Any) -> Any:
-        if isinstance(obj, date | datetime):
-            return obj.isoformat()
-        return str(obj)
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, date | datetime):
+        return obj.isoformat()
+    return str(obj)
 
-    return json.dumps(value, ensure_ascii=False, indent=2, default=default)
+
+def to_json(value: Any) -> str:
+    """Serialise for output; a list is written one object per line.
+
+    json's C encoder only runs without `indent`, and a whole province's status is tens of
+    thousands of objects, so lists stay compact per item but readable per line.
+    """
+    if isinstance(value, list):
+        items = [json.dumps(v, ensure_ascii=False, default=_json_default) for v in value]
+        return "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
