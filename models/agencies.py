@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -66,6 +67,8 @@ KIND_ALIASES = {
 TRUE_WORDS = {"1", "true", "yes", "có", "x", "y"}
 FALSE_WORDS = {"0", "false", "no", "không", "n"}
 MAX_LENGTHS = {"code": 64, "name": 300, "secretary_name": 200, "head_name": 200}
+# Codes appear in URLs and commands, so they are plain: letters, digits, dot, dash, underscore.
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class ImportFailed(Exception):
@@ -183,6 +186,11 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
     for field in ("code", "name"):
         if not values.get(field):
             problems.append(Problem(number, field, "must not be empty"))
+    code = values.get("code", "")
+    if code and not CODE_PATTERN.fullmatch(code):
+        problems.append(
+            Problem(number, "code", f"{code!r} may hold only letters, digits, '.', '-' and '_'")
+        )
     for field, limit in MAX_LENGTHS.items():
         if len(values.get(field, "")) > limit:
             problems.append(Problem(number, field, f"longer than {limit} characters"))

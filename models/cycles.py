@@ -219,6 +219,11 @@ def _record(session: Session, step: Step, actor: str, action: str, old: dict[str
     )
 
 
+def _check_length(field_name: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        raise StepError(f"{field_name}: longer than {limit} characters")
+
+
 def check_done_date(*, session: Session, step: Step, done_on: date, today: date) -> None:
     """Refuse a completion date in the future, before the cycle year, or before a prerequisite."""
     if done_on > today:
@@ -263,6 +268,8 @@ def mark_done(
     ref = ref.strip()
     if not ref:
         raise StepError("ref: the document number (số ký hiệu) is required as evidence")
+    _check_length("ref", ref, 200)
+    _check_length("note", note, 2000)
     if check:
         check_done_date(session=session, step=step, done_on=done_on, today=today)
     note = (note or "").strip() or None
@@ -291,6 +298,7 @@ def waive(
     reason = reason.strip()
     if not reason:
         raise StepError("reason: say why the step does not apply")
+    _check_length("reason", reason, 2000)
     if step.state == STEP_WAIVED and step.waive_reason == reason:
         return False
     old = _evidence(step)

@@ -66,6 +66,7 @@ def test_it_lists_every_problem_by_row_and_writes_nothing(session, tmp_path):
         ["SCT", "Sở Công Thương", "so", "HATINH", "", "not-an-email", "", ""],  # row 7
         ["SYT", "", "so", "HATINH", "", "", "", ""],  # row 8: empty name
         ["SXD", "Sở Xây dựng", "bộ", "HATINH", "", "", "", ""],  # row 9: unknown kind
+        ["S X/../", "Mã có dấu cách", "so", "HATINH", "", "", "", ""],  # row 10: unusable code
     ]
     with pytest.raises(ImportFailed) as caught:
         import_agencies(session=session, path=write_csv(tmp_path / "bad.csv", HEADER, bad))
@@ -78,6 +79,7 @@ def test_it_lists_every_problem_by_row_and_writes_nothing(session, tmp_path):
         (7, "secretary_email"),
         (8, "name"),
         (9, "kind"),
+        (10, "code"),
     }
     assert count(session) == 0
 

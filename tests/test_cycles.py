@@ -312,6 +312,10 @@ def test_cli_refusals_exit_non_zero(cli, opened_2026):
         (["done", "SNGV", "2026", "plan", "--on", "2099-01-01", "--ref", "1/X"], "in the future"),
         (["status", "2026", "--agency", "NOPE"], "unknown agency"),
         (["waive", "SNGV", "2026", "plan", "--reason", "  "], "reason"),
+        (
+            ["done", "SNGV", "2026", "plan", "--on", "2026-01-19", "--ref", "x" * 201],
+            "ref: longer than 200",
+        ),
     ]
     for args, message in cases:
         result = cli(*args)

@@ -1,0 +1,101 @@
+"""The command line as a user meets it: the demo, the database setting, calendar overrides."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+
+def test_the_demo_loads_ha_tinh_and_shows_overdue_steps(cli):
+    result = cli("demo", "--today", "2026-11-24")
+    assert result.exit_code == 0, result.stdout
+    assert "Các bước quá hạn năm 2026" in result.stdout
+    assert "quá hạn" in result.stdout
+    status = json.loads(cli("status", "2026", "--today", "2026-11-24", "--json").stdout)
+    codes = {row["agency"] for row in status}
+    assert {"SKHCN", "SNGV", "TTDVDN", "SCT"} <= codes
+    assert sum(code.startswith("UB") for code in codes) == 69  # today's communes of Hà Tĩnh
+    assert "XTHUANLOC" not in codes  # closed on 30/6/2025: no 2026 steps
+    statuses = {row["status"] for row in status}
+    assert {"done", "overdue", "pending"} <= statuses
+    late = [r for r in status if r["status"] == "done" and r["days_late"] > 0]
+    on_time = [r for r in status if r["status"] == "done" and r["days_late"] == 0]
+    assert late and on_time
+    # History is kept: Thuận Lộc still has its 2025 steps from before the merger.
+    old = json.loads(cli("status", "2025", "--agency", "XTHUANLOC", "--json").stdout)
+    assert {r["step"] for r in old} == {
+        "plan",
+        "steering_committee",
+        "quality_objectives",
+        "six_month_report",
+    }
+
+
+def test_the_demo_can_run_twice(cli):
+    assert cli("demo", "--today", "2026-11-24").exit_code == 0
+    assert cli("demo", "--today", "2026-11-24").exit_code == 0
+
+
+def test_cycle_open_takes_a_calendar_override_and_reports_changes(cli, province, tmp_path: Path):
+    assert "54 steps created" in cli("cycle", "open", "2027").stdout
+    override = tmp_path / "my.toml"
+    override.write_text('[steps.annual_report]\ndeadline = "13/11"\n', encoding="utf-8")
+    result = cli("cycle", "open", "2027", "--calendar", str(override))
+    assert result.exit_code == 0
+    assert "0 steps created, 6 updated" in result.stdout
+    assert (
+        "SNGV annual_report: 2027-11-22 -> 2027-11-15" in result.stdout
+    )  # 13/11/2027 is a Saturday
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[steps.plan]\ndeadline = "30/02"\n', encoding="utf-8")
+    result = cli("cycle", "open", "2027", "--calendar", str(bad))
+    assert result.exit_code == 1 and "steps.plan.deadline" in result.stderr
+
+
+def test_marking_done_twice_says_nothing_changed(cli, opened_2026):
+    args = [
+        "done",
+        "SNGV",
+        "2026",
+        "plan",
+        "--on",
+        "19/01/2026",
+        "--ref",
+        "46/KH-SNgV",
+        "--today",
+        "2026-11-24",
+    ]
+    assert "recorded as done" in cli(*args).stdout
+    assert "nothing changed" in cli(*args).stdout
+
+
+def test_the_database_url_comes_from_the_environment(tmp_path: Path, monkeypatch):
+    from config.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'from-env.db'}"
+    monkeypatch.setenv("ISOCYCLE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["init"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0
+    assert (tmp_path / "from-env.db").exists()
+
+
+def test_the_installed_command_runs(tmp_path: Path):
+    """The console script itself (not just the Python function) works end to end."""
+    exe = Path(sys.executable).with_name("isocycle")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    done = subprocess.run([exe, "--db", db, "init"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [exe, "--db", db, "agencies", "list", "--json"], capture_output=True, text=True, check=False
+    )
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
