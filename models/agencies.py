@@ -416,17 +416,8 @@ def _depths(parent_of: Mapping[str, str | None]) -> dict[str, int]:
     return depth
 
 
-_COMPARED = (
-    "name",
-    "kind",
-    "secretary_name",
-    "secretary_email",
-    "head_name",
-    "head_email",
-    "active",
-    "valid_from",
-    "valid_to",
-)
+# The stored fields an import compares and writes (the parent is resolved to an id separately).
+_COMPARED = tuple(f for f in FIELDS if f not in ("code", "parent_code"))
 
 
 def list_agencies(*, session: Session) -> list[dict[str, Any]]:

@@ -219,6 +219,20 @@ def _record(session: Session, step: Step, actor: str, action: str, old: dict[str
     )
 
 
+def _set_outcome(
+    session: Session, step: Step, actor: str, now: datetime | None, action: str, **values: Any
+) -> None:
+    """Write a step's new outcome and its history entry (old and new values) in one commit."""
+    old = _evidence(step)
+    now = now or utcnow()
+    for name, value in values.items():
+        setattr(step, name, value)
+    step.done_by, step.done_at, step.touched_at = actor, now, now
+    session.add(step)
+    _record(session, step, actor, action, old)
+    session.commit()
+
+
 def _check_length(field_name: str, value: str | None, limit: int) -> None:
     if value is not None and len(value) > limit:
         raise StepError(f"{field_name}: longer than {limit} characters")
@@ -275,19 +289,19 @@ def mark_done(
     note = (note or "").strip() or None
     if step.state == STEP_DONE and (step.done_on, step.ref, step.note) == (done_on, ref, note):
         return False
-    old = _evidence(step)
-    now = now or utcnow()
-    step.state, step.done_on, step.ref, step.note, step.waive_reason = (
-        STEP_DONE,
-        done_on,
-        ref,
-        note,
-        None,
+    action = "done_updated" if step.done_on else "done"
+    _set_outcome(
+        session,
+        step,
+        actor,
+        now,
+        action,
+        state=STEP_DONE,
+        done_on=done_on,
+        ref=ref,
+        note=note,
+        waive_reason=None,
     )
-    step.done_by, step.done_at, step.touched_at = actor, now, now
-    session.add(step)
-    _record(session, step, actor, "done" if not old.get("done_on") else "done_updated", old)
-    session.commit()
     return True
 
 
@@ -301,19 +315,18 @@ def waive(
     _check_length("reason", reason, 2000)
     if step.state == STEP_WAIVED and step.waive_reason == reason:
         return False
-    old = _evidence(step)
-    now = now or utcnow()
-    step.state, step.waive_reason, step.done_on, step.ref, step.note = (
-        STEP_WAIVED,
-        reason,
-        None,
-        None,
-        None,
+    _set_outcome(
+        session,
+        step,
+        actor,
+        now,
+        "waived",
+        state=STEP_WAIVED,
+        done_on=None,
+        ref=None,
+        note=None,
+        waive_reason=reason,
     )
-    step.done_by, step.done_at, step.touched_at = actor, now, now
-    session.add(step)
-    _record(session, step, actor, "waived", old)
-    session.commit()
     return True
 
 

@@ -27,6 +27,13 @@ def get(session, code: str, key: str, year: int = 2026) -> Step:
     return find_step(session=session, agency_code=code, year=year, key=key)
 
 
+def complete(session, code: str, key: str, done_on: date, ref: str, note=None, actor="t") -> bool:
+    step = get(session, code, key)
+    return mark_done(
+        session=session, step=step, done_on=done_on, ref=ref, note=note, actor=actor, today=TODAY
+    )
+
+
 def test_it_opens_a_cycle_once(session, province, rules):
     first = open_cycle(session=session, year=2026, rules=rules)
     assert first.created == KINDS_WITH_QMS * STEPS_PER_YEAR
@@ -45,15 +52,7 @@ def test_it_stores_nominal_and_effective_deadlines(session, opened_2026):
 
 
 def test_a_calendar_change_moves_only_untouched_steps(session, opened_2026, rules, tmp_path):
-    mark_done(
-        session=session,
-        step=get(session, "SNGV", "annual_report"),
-        done_on=date(2026, 11, 17),
-        ref="177/BC-SNgV",
-        note=None,
-        actor="test",
-        today=TODAY,
-    )
+    complete(session, "SNGV", "annual_report", date(2026, 11, 17), "177/BC-SNgV", actor="test")
     override = tmp_path / "my.toml"
     override.write_text('[steps.annual_report]\ndeadline = "16/11"\n', encoding="utf-8")
     from models.calendar import load_rule_set
@@ -106,33 +105,10 @@ def test_it_opens_steps_only_while_an_agency_exists(session, rules):
 
 
 def test_marking_again_keeps_the_old_values_in_history(session, opened_2026):
-    step = get(session, "SNGV", "plan")
-    assert mark_done(
-        session=session,
-        step=step,
-        done_on=date(2026, 1, 19),
-        ref="46/KH-SNgV",
-        note=None,
-        actor="thuky",
-        today=TODAY,
-    )
-    assert not mark_done(
-        session=session,
-        step=step,
-        done_on=date(2026, 1, 19),
-        ref="46/KH-SNgV",
-        note=None,
-        actor="thuky",
-        today=TODAY,
-    )
-    assert mark_done(
-        session=session,
-        step=step,
-        done_on=date(2026, 1, 20),
-        ref="47/KH-SNgV",
-        note="sửa số",
-        actor="giamdoc",
-        today=TODAY,
+    assert complete(session, "SNGV", "plan", date(2026, 1, 19), "46/KH-SNgV", actor="thuky")
+    assert not complete(session, "SNGV", "plan", date(2026, 1, 19), "46/KH-SNgV", actor="thuky")
+    assert complete(
+        session, "SNGV", "plan", date(2026, 1, 20), "47/KH-SNgV", note="sửa số", actor="giamdoc"
     )
     session.expire_all()
     step = get(session, "SNGV", "plan")
@@ -162,46 +138,14 @@ def test_marking_again_keeps_the_old_values_in_history(session, opened_2026):
 )
 def test_it_refuses_impossible_completions(session, opened_2026, code, key, done_on, message):
     with pytest.raises(StepError, match=message):
-        mark_done(
-            session=session,
-            step=get(session, code, key),
-            done_on=done_on,
-            ref="1/X",
-            note=None,
-            actor="t",
-            today=TODAY,
-        )
+        complete(session, code, key, done_on, "1/X")
 
 
 def test_a_review_dated_before_the_audit_is_refused(session, opened_2026):
-    mark_done(
-        session=session,
-        step=get(session, "SNGV", "internal_audit"),
-        done_on=date(2026, 9, 29),
-        ref="12/BC-SNgV",
-        note=None,
-        actor="t",
-        today=TODAY,
-    )
+    complete(session, "SNGV", "internal_audit", date(2026, 9, 29), "12/BC-SNgV")
     with pytest.raises(StepError, match="before internal_audit"):
-        mark_done(
-            session=session,
-            step=get(session, "SNGV", "management_review"),
-            done_on=date(2026, 5, 3),
-            ref="5/BB-SNgV",
-            note=None,
-            actor="t",
-            today=TODAY,
-        )
-    assert mark_done(
-        session=session,
-        step=get(session, "SNGV", "management_review"),
-        done_on=date(2026, 10, 2),
-        ref="15/BB-SNgV",
-        note=None,
-        actor="t",
-        today=TODAY,
-    )
+        complete(session, "SNGV", "management_review", date(2026, 5, 3), "5/BB-SNgV")
+    assert complete(session, "SNGV", "management_review", date(2026, 10, 2), "15/BB-SNgV")
 
 
 def test_unknown_agency_or_step_is_named(session, opened_2026):
@@ -228,15 +172,7 @@ def test_status_is_computed_from_today_never_stored(session, opened_2026):
 
 
 def test_days_late_and_waived(session, opened_2026):
-    mark_done(
-        session=session,
-        step=get(session, "SCT", "plan"),
-        done_on=date(2026, 2, 23),
-        ref="51/KH-SCT",
-        note=None,
-        actor="t",
-        today=TODAY,
-    )
+    complete(session, "SCT", "plan", date(2026, 2, 23), "51/KH-SCT")
     waive(
         session=session,
         step=get(session, "SCT", "six_month_report"),
