@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from models import tables
+from models import iso, tables
 
-__all__ = ["tables"]
+__all__ = ["iso", "tables"]
