@@ -414,6 +414,11 @@ def _number(text: str | float | None, where: str, required: bool) -> float | Non
     return value
 
 
+def parse_value(text: str | None, where: str) -> float | None:
+    """A measured value as typed ("95", "95%", "95,5"), or None when empty."""
+    return _number(text, where, required=False)
+
+
 # --- shared helpers -----------------------------------------------------------------------------
 
 
@@ -1469,6 +1474,19 @@ def review_inputs(*, session: Session, agency_id: uuid.UUID, year: int) -> dict[
     }
 
 
+def get_review(*, session: Session, agency_code: str, year: int) -> ManagementReview:
+    """Return the year's management review, or raise IsoError if none is recorded."""
+    agency = get_agency(session, agency_code)
+    review = session.exec(
+        orm_select(ManagementReview).where(
+            ManagementReview.agency_id == agency.id, ManagementReview.year == year
+        )
+    ).one_or_none()
+    if review is None:
+        raise IsoError(f"{agency_code} has no management review recorded in {year}")
+    return review
+
+
 def record_review(
     *,
     session: Session,
@@ -1655,7 +1673,7 @@ def record_event(
                 "agency_id": i,
                 "year": year,
                 "entity": "event",
-                "entity_id": str(event.id),
+                "entity_id": ref,
                 "action": "recorded",
                 "old": None,
                 "new": new,
