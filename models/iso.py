@@ -15,7 +15,6 @@ import math
 import tomllib
 import unicodedata
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -1116,9 +1115,9 @@ def list_actions(
     agency = get_agency(session, agency_code)
     f = table_of(Finding).c
     numbers = dict(
-        session.execute(
-            select(f.id, f.number).where(f.agency_id == agency.id, f.year == year)
-        ).tuples()
+        session.execute(select(f.id, f.number).where(f.agency_id == agency.id, f.year == year))
+        .tuples()
+        .all()
     )
     actions = session.exec(
         orm_select(CorrectiveAction)
@@ -1695,17 +1694,28 @@ def active_agency_codes(*, session: Session, on: date) -> list[str]:
 def list_events(*, session: Session, year: int | None = None) -> list[dict[str, Any]]:
     """Return events with their affected-agency count and how many steps are still open."""
     e = table_of(Event).c
-    query = select(table_of(Event)).order_by(e.effective_on, e.number)
+    query = select(table_of(Event)).order_by(e.effective_on, e.number, e.kind)
     if year is not None:
         query = query.where(func.extract("year", e.effective_on) == year)
     events = session.execute(query).all()
-    counts = Counter(r.event_id for r in session.execute(select(EVENT_AGENCY.c.event_id)).all())
+    ea = EVENT_AGENCY.c
+    counts = dict(
+        session.execute(
+            select(ea.event_id, func.count())
+            .where(ea.event_id.in_([ev.id for ev in events]))
+            .group_by(ea.event_id)
+        )
+        .tuples()
+        .all()
+    )
     s = STEP.c
     keys = [f"{EVENT_STEPS[ev.kind][0]}:{ev.number}" for ev in events]
     open_by_key = dict(
         session.execute(
             select(s.key, func.count()).where(s.state == STEP_OPEN, s.key.in_(keys)).group_by(s.key)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     out = []
     for ev, key in zip(events, keys, strict=True):
