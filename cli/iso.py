@@ -589,7 +589,11 @@ def events_list(
 
 
 @app.command("history")
-def history(agency: str, year: int | None = None, as_json: AsJson = False) -> None:
+def history(
+    agency: str,
+    year: Annotated[int | None, typer.Argument(help="Only this cycle year.")] = None,
+    as_json: AsJson = False,
+) -> None:
     """Show who changed what and when for an agency (optionally one year), oldest first."""
     with _refusals() as session:
         found = iso.get_agency(session, agency)
