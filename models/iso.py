@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import csv
+import functools
 import io
 import json
 import math
 import tomllib
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import JSON, Index, UniqueConstraint, func, insert, select
@@ -89,6 +90,10 @@ VERIFY_STEP = "action_verification"
 ACTION_BASIS = "QĐ 19/2014/QĐ-TTg Điều 4.2b"
 ACTION_BASIS_INSPECTION = "TT 26/2014/TT-BKHCN Điều 37.2c"
 MAX_EVENT_NUMBER = 90  # the step key "steering_committee_reform:NUMBER" must fit 120 characters
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class IsoError(ValueError):
@@ -493,6 +498,22 @@ def _check_not_future(day: date, today: date, where: str) -> None:
         raise IsoError(f"{where}: {day:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
 
 
+def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
+    """Roll the caller's session back when a write is refused, so nothing is half-written."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            session = kwargs.get("session")
+            if isinstance(session, Session):
+                session.rollback()
+            raise
+
+    return wrapper
+
+
 def _fail_step(session: Session, exc: cycles.StepError) -> IsoError:
     session.rollback()
     return IsoError(str(exc))
@@ -563,6 +584,7 @@ def _next_number(session: Session, model: type[SQLModel], agency_id: uuid.UUID, 
     return int(current or 0) + 1
 
 
+@_atomic
 def record_audit(
     *,
     session: Session,
@@ -685,6 +707,7 @@ def _add_findings(
     return numbers
 
 
+@_atomic
 def add_findings(
     *,
     session: Session,
@@ -813,6 +836,7 @@ def is_closed(action: CorrectiveAction) -> bool:
     return action.done_on is not None and action.verified_on is not None and bool(action.effective)
 
 
+@_atomic
 def add_action(
     *,
     session: Session,
@@ -929,6 +953,7 @@ def add_action(
     return action
 
 
+@_atomic
 def complete_action(
     *,
     session: Session,
@@ -955,6 +980,8 @@ def complete_action(
     ).scalar_one()
     if done_on < audit_start:
         raise IsoError(f"done_on: {done_on:%d/%m/%Y} is before the audit ({audit_start:%d/%m/%Y})")
+    step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
+    verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     old = _action_state(action)
     action.done_on = done_on
     # Doing it again after an ineffective check starts a new check.
@@ -971,8 +998,6 @@ def complete_action(
         old=old,
         new=_action_state(action),
     )
-    step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
-    verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     try:
         if verify.state == STEP_DONE:
             cycles.reopen(session=session, step=verify, reason="action done again", actor=actor)
@@ -993,6 +1018,7 @@ def complete_action(
     return action
 
 
+@_atomic
 def verify_action(
     *,
     session: Session,
@@ -1026,10 +1052,13 @@ def verify_action(
             f"({action.done_on:%d/%m/%Y})"
         )
     _check_not_future(verified_on, today, "verified_on")
-    old = _action_state(action)
-    action.verified_on, action.verified_by, action.effective = verified_on, by, effective
+    due = new_due or working.on_or_after(rules.after_audit.after(verified_on))
+    if not effective and due < verified_on:
+        raise IsoError(f"new_due: {due:%d/%m/%Y} is before the check ({verified_on:%d/%m/%Y})")
     step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
     verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
+    old = _action_state(action)
+    action.verified_on, action.verified_by, action.effective = verified_on, by, effective
     try:
         if effective:
             cycles.mark_done(
@@ -1043,11 +1072,6 @@ def verify_action(
                 check=False,
             )
         else:
-            due = new_due or working.on_or_after(rules.after_audit.after(verified_on))
-            if due < verified_on:
-                raise IsoError(
-                    f"new_due: {due:%d/%m/%Y} is before the check ({verified_on:%d/%m/%Y})"
-                )
             action.done_on, action.due = None, due
             action.verify_due = working.on_or_after(rules.verification.after(due))
             cycles.reopen(session=session, step=step, reason=f"not effective ({by})", actor=actor)
@@ -1212,6 +1236,7 @@ def _validate_objective(o: ObjectiveIn, where: str, problems: list[str]) -> dict
     return row
 
 
+@_atomic
 def set_objective_decision(
     *,
     session: Session,
@@ -1266,6 +1291,7 @@ def set_objective_decision(
     return decision
 
 
+@_atomic
 def add_objectives(
     *,
     session: Session,
@@ -1312,6 +1338,7 @@ def add_objectives(
     return numbers
 
 
+@_atomic
 def record_results(
     *,
     session: Session,
@@ -1486,6 +1513,7 @@ def get_review(*, session: Session, agency_code: str, year: int) -> ManagementRe
     return review
 
 
+@_atomic
 def record_review(
     *,
     session: Session,
@@ -1583,6 +1611,7 @@ class EventResult:
     nominal_due: date
 
 
+@_atomic
 def record_event(
     *,
     session: Session,
