@@ -612,12 +612,20 @@ def history(
                 h.year or "",
                 f"{h.entity} {h.entity_id}"[:40],
                 h.action,
-                _brief(h.old),
-                _brief(h.new),
+                *_changes(h.old, h.new),
             )
             for h in entries
         ],
     )
+
+
+def _changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, str]:
+    """Old and new values, keeping only the fields that changed when both are known."""
+    if old and new:
+        changed = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+        old = {k: old.get(k) for k in changed}
+        new = {k: new.get(k) for k in changed}
+    return _brief(old), _brief(new)
 
 
 def _brief(values: dict[str, Any] | None) -> str:

@@ -639,7 +639,7 @@ def record_audit(
         agency_id=agency.id,
         year=year,
         entity="internal_audit" if kind == "internal" else "inspection",
-        entity_id=str(audit.id),
+        entity_id=f"{end_on.isoformat()} {audit.ref}"[:100],
         action="recorded",
         old=None,
         new={
