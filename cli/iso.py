@@ -23,7 +23,7 @@ from cli.common import (
     vn_date,
 )
 from models import iso
-from models.calendar import CalendarError, WorkingCalendar, load_rule_set
+from models.calendar import CalendarError, RuleSet, WorkingCalendar, load_rule_set
 from models.cycles import history as history_rows
 
 app = typer.Typer(no_args_is_help=True)
@@ -64,11 +64,15 @@ def _iso_rules() -> iso.IsoRules:
         fail(str(exc))
 
 
-def _working() -> WorkingCalendar:
+def _calendar() -> RuleSet:
     try:
-        return load_rule_set(settings().calendar_file).working
+        return load_rule_set(settings().calendar_file)
     except CalendarError as exc:
         fail(str(exc))
+
+
+def _working() -> WorkingCalendar:
+    return _calendar().working
 
 
 @contextmanager
@@ -526,7 +530,8 @@ def events_add(
         str | None, typer.Option("--agencies", help="Affected agency codes, comma-separated.")
     ] = None,
     all_agencies: Annotated[
-        bool, typer.Option("--all", help="Every agency in operation on the effective date.")
+        bool,
+        typer.Option("--all", help="Every agency with a QMS in operation on the effective date."),
     ] = False,
     title: Annotated[str | None, typer.Option("--title")] = None,
     by: By = None,
@@ -537,7 +542,9 @@ def events_add(
     with _refusals() as session:
         codes = _split(agencies)
         if all_agencies:
-            codes += iso.active_agency_codes(session=session, on=effective_on)
+            # Only kinds that hold their own QMS (the calendar's kinds) get the step.
+            kinds = {kind for rule in _calendar().steps for kind in rule.kinds}
+            codes += iso.active_agency_codes(session=session, on=effective_on, kinds=kinds)
         result = iso.record_event(
             session=session,
             kind=kind,

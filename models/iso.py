@@ -1713,11 +1713,15 @@ def record_event(
     return EventResult(event=event, steps_created=len(agency_ids), due=due, nominal_due=nominal)
 
 
-def active_agency_codes(*, session: Session, on: date) -> list[str]:
-    """Codes of every agency in operation on a day (for an event that affects them all)."""
+def active_agency_codes(
+    *, session: Session, on: date, kinds: Iterable[str] | None = None
+) -> list[str]:
+    """Codes of every agency in operation on a day, optionally of the given kinds."""
     a = AGENCY.c
-    rows = session.execute(select(a.code, a.active, a.valid_from, a.valid_to)).all()
-    return [r.code for r in rows if cycles.agency_exists_on(r, on)]
+    query = select(a.code, a.active, a.valid_from, a.valid_to).order_by(a.code)
+    if kinds is not None:
+        query = query.where(a.kind.in_(list(kinds)))
+    return [r.code for r in session.execute(query) if cycles.agency_exists_on(r, on)]
 
 
 def list_events(*, session: Session, year: int | None = None) -> list[dict[str, Any]]:

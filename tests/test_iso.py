@@ -606,6 +606,7 @@ def test_it_gives_a_procedure_update_due_three_months_after_a_legal_change(
         (date(2026, 3, 14), date(2026, 6, 14), date(2026, 6, 15)),  # a Sunday
         (date(2026, 1, 31), date(2026, 4, 30), date(2026, 5, 4)),  # 30/4 and 1/5, then a weekend
         (date(2025, 10, 31), date(2026, 1, 31), date(2026, 2, 2)),  # a Saturday across New Year
+        (date(2025, 11, 17), date(2026, 2, 17), date(2026, 2, 23)),  # Tết Bính Ngọ, 16–20/2
     ],
 )
 def test_it_moves_a_procedure_update_off_days_off(
@@ -776,3 +777,22 @@ def test_it_stores_hostile_text_as_text(session, opened_2021):
     summary = iso.audit_summary(session=session, agency_code="SNGV", year=2021)
     assert summary["findings"][0]["description"] == hostile
     assert summary["counts"]["minor"] == 1
+
+
+def test_an_event_for_all_agencies_skips_those_without_a_qms_or_not_in_operation(
+    session, province, rules
+):
+    upsert_agencies(
+        session=session,
+        header=["code", "name", "kind", "parent_code", "active", "valid_from", "valid_to"],
+        data=[
+            ["VPUBND", "Văn phòng UBND tỉnh", "van_phong", "HATINH", "1", "", ""],
+            ["XTHUANLOC", "UBND xã Thuận Lộc", "ubnd_xa", "", "0", "2018-01-01", "2025-06-30"],
+        ],
+    )
+    kinds = {kind for rule in rules.steps for kind in rule.kinds}
+    codes = iso.active_agency_codes(session=session, on=date(2026, 3, 15), kinds=kinds)
+    assert codes == ["HATINH", "SCT", "SKHCN", "SNGV", "TTDVDN", "UB18073"]
+    assert "XTHUANLOC" in iso.active_agency_codes(
+        session=session, on=date(2025, 3, 15), kinds=kinds
+    )
