@@ -1305,7 +1305,8 @@ def add_objectives(
     """Add objectives in bulk, all or nothing; return their numbers.
 
     - Every objective needs an indicator, a comparison and a numeric target.
-    - With `results_on`, final values given here complete objectives_review as for results.
+    - When every objective of the year has a final value, objectives_review is completed (dated
+      `results_on`, else today).
     """
     agency = get_agency(session, agency_code)
     problems: list[str] = []
@@ -1332,8 +1333,7 @@ def add_objectives(
             new=row,
         )
     session.flush()
-    if results_on is not None:
-        _complete_objectives_review(session, agency, year, results_on, actor, today)
+    _complete_objectives_review(session, agency, year, results_on, actor, today)
     session.commit()
     return numbers
 
@@ -1351,8 +1351,8 @@ def record_results(
 ) -> list[dict[str, Any]]:
     """Set mid-year and/or final values (number → (mid, final); None keeps the stored value).
 
-    - When every objective has a final value and `results_on` is given, objectives_review is
-      completed on that date.
+    - When every objective has a final value, objectives_review is completed, dated
+      `results_on` (else today); `results_on` with values still missing is refused.
     """
     agency = get_agency(session, agency_code)
     stored = {
@@ -1389,34 +1389,43 @@ def record_results(
                 new={**new, "achieved": achieved(o.comparison, o.target, o.final_value)},
             )
     session.flush()
-    if results_on is not None:
-        _complete_objectives_review(session, agency, year, results_on, actor, today)
+    _complete_objectives_review(session, agency, year, results_on, actor, today)
     session.commit()
     return list_objectives(session=session, agency_code=agency_code, year=year)
 
 
 def _complete_objectives_review(
-    session: Session, agency: Agency, year: int, on: date, actor: str, today: date
+    session: Session, agency: Agency, year: int, results_on: date | None, actor: str, today: date
 ) -> None:
-    missing = session.execute(
-        select(func.count())
-        .select_from(table_of(QualityObjective))
-        .where(
-            table_of(QualityObjective).c.agency_id == agency.id,
-            table_of(QualityObjective).c.year == year,
-            table_of(QualityObjective).c.final_value.is_(None),
+    """Complete objectives_review once every objective has its final value.
+
+    - Dated `results_on`, or today when the last final value is entered without a date.
+    - An explicit `results_on` while values are missing is refused; without one, nothing happens.
+    - A step already done keeps its date unless a new `results_on` is given.
+    """
+    o = table_of(QualityObjective).c
+    total, missing = session.execute(
+        select(func.count(), func.count() - func.count(o.final_value)).where(
+            o.agency_id == agency.id, o.year == year
         )
-    ).scalar_one()
-    if missing:
-        session.rollback()
+    ).one()
+    if missing or not total:
+        if results_on is None:
+            return
         raise IsoError(
             f"results_on: {missing} objective(s) have no final value yet; "
             "objectives_review completes only when all do"
+            if total
+            else f"results_on: {agency.code} has no objectives in {year}"
         )
     step = _step(session, agency, year, "objectives_review")
     if step is None:
-        session.rollback()
+        if results_on is None:
+            return
         raise IsoError(f"{agency.code} has no objectives_review step in {year}; open the cycle")
+    if results_on is None and step.state == STEP_DONE:
+        return
+    on = results_on or today
     decision = session.exec(
         orm_select(ObjectiveDecision).where(
             ObjectiveDecision.agency_id == agency.id, ObjectiveDecision.year == year

@@ -506,19 +506,32 @@ def test_it_completes_objectives_review_only_when_every_final_value_is_in(sessio
         session=session,
         agency_code="XTHUANLOC",
         year=2022,
-        values={
-            1: (None, 1.0),
-            2: (None, 96.5),
-            3: (None, 100.0),
-            4: (None, 1.0),
-            5: (None, 100.0),
-        },
+        values={1: (None, 1.0), 2: (None, 96.5), 3: (None, 100.0), 4: (None, 1.0)},
         actor="t",
-        today=END_2022,
-        results_on=date(2022, 12, 15),
+        today=date(2022, 12, 14),
+    )
+    assert step(session, "XTHUANLOC", 2022, "objectives_review").state == "open"
+    rows = iso.record_results(
+        session=session,
+        agency_code="XTHUANLOC",
+        year=2022,
+        values={5: (None, 100.0)},
+        actor="t",
+        today=date(2022, 12, 15),
     )
     assert [r["achieved"] for r in rows] == [True, True, True, False, True]
-    assert step(session, "XTHUANLOC", 2022, "objectives_review").state == "done"
+    # The last final value completes the step, dated the day it was entered.
+    review = step(session, "XTHUANLOC", 2022, "objectives_review")
+    assert (review.state, review.done_on) == ("done", date(2022, 12, 15))
+    iso.record_results(
+        session=session,
+        agency_code="XTHUANLOC",
+        year=2022,
+        values={4: (None, 0.0)},
+        actor="t",
+        today=date(2022, 12, 20),
+    )
+    assert step(session, "XTHUANLOC", 2022, "objectives_review").done_on == date(2022, 12, 15)
 
 
 @pytest.mark.parametrize(
