@@ -364,10 +364,14 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
     Values come back as stripped NFC text; a missing value is "".
     """
     suffix = path.suffix.lower()
+    if suffix not in {".csv", ".json", ".toml"}:
+        raise IsoError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .json or .toml")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IsoError(f"{path.name}: not UTF-8 text at byte {exc.start}") from exc
+    except OSError as exc:
+        raise IsoError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     raw: Any
     if suffix == ".csv":
         raw = list(csv.DictReader(io.StringIO(text)))
@@ -376,13 +380,11 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise IsoError(f"{path.name}: not valid JSON ({exc})") from exc
-    elif suffix == ".toml":
+    else:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise IsoError(f"{path.name}: not valid TOML ({exc})") from exc
-    else:
-        raise IsoError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .json or .toml")
     if isinstance(raw, dict):
         raw = raw.get(table, [])
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
@@ -391,7 +393,7 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
         raise IsoError(f"{path.name}: no {table} in the file")
     return [
         {
-            str(k).strip().casefold(): (
+            unicodedata.normalize("NFC", str(k)).strip().casefold(): (
                 "" if v is None else unicodedata.normalize("NFC", str(v)).strip()
             )
             for k, v in r.items()

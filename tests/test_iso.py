@@ -809,3 +809,24 @@ def test_an_event_for_all_agencies_skips_those_without_a_qms_or_not_in_operation
     assert "XTHUANLOC" in iso.active_agency_codes(
         session=session, on=date(2025, 3, 15), kinds=kinds
     )
+
+
+def test_it_reads_findings_with_decomposed_vietnamese_headers_and_from_json(tmp_path):
+    import unicodedata
+
+    nfd = tmp_path / "findings.csv"
+    nfd.write_text(
+        unicodedata.normalize("NFD", "Mức độ,Đơn vị,Mô tả\nnặng,Văn phòng,Hồ sơ thất lạc\n"),
+        encoding="utf-8",
+    )
+    (finding,) = iso.findings_from_file(nfd)
+    assert iso.parse_severity(finding.severity) == "major"
+    assert finding.unit == "Văn phòng"
+    as_json = tmp_path / "findings.json"
+    as_json.write_text(
+        '{"findings": [{"severity": "observation", "unit": "VP", "description": "x"}]}',
+        encoding="utf-8",
+    )
+    assert iso.findings_from_file(as_json)[0].severity == "observation"
+    with pytest.raises(IsoError, match="unsupported file type '.xls'"):
+        iso.findings_from_file(tmp_path / "x.xls")
