@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli import iso as iso_cli
 from cli.common import (
     STATE,
     actor,
@@ -37,6 +38,7 @@ agencies_app = typer.Typer(help="Agencies (cơ quan, đơn vị).", no_args_is_h
 cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=True)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, history
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",

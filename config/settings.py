@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CALENDAR = CONFIG_DIR / "calendars" / "default.toml"
 DEFAULT_REMINDER_POLICY = CONFIG_DIR / "reminder_policy.toml"
+DEFAULT_ISO_RULES = CONFIG_DIR / "iso_rules.toml"
 PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
 
 
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     overseer_code: str = "SKHCN"
     calendar_file: Path = DEFAULT_CALENDAR
     reminder_policy_file: Path = DEFAULT_REMINDER_POLICY
+    iso_rules_file: Path = DEFAULT_ISO_RULES
 
     base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("dev-only-secret-key-not-for-production")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import models.iso  # noqa: F401  (issue 4: audits, findings, actions, reviews, objectives, events)
 from models import tables
 
 __all__ = ["tables"]

@@ -204,7 +204,14 @@ def _evidence(step: Step) -> dict[str, Any]:
     }
 
 
-def _record(session: Session, step: Step, actor: str, action: str, old: dict[str, Any]) -> None:
+def _record(
+    session: Session,
+    step: Step,
+    actor: str,
+    action: str,
+    old: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> None:
     session.add(
         HistoryEntry(
             actor=actor,
@@ -214,13 +221,19 @@ def _record(session: Session, step: Step, actor: str, action: str, old: dict[str
             entity_id=step.key,
             action=action,
             old=old,
-            new=_evidence(step),
+            new={**_evidence(step), **(extra or {})},
         )
     )
 
 
 def _set_outcome(
-    session: Session, step: Step, actor: str, now: datetime | None, action: str, **values: Any
+    session: Session,
+    step: Step,
+    actor: str,
+    now: datetime | None,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    **values: Any,
 ) -> None:
     """Write a step's new outcome and its history entry (old and new values) in one commit."""
     old = _evidence(step)
@@ -229,7 +242,7 @@ def _set_outcome(
         setattr(step, name, value)
     step.done_by, step.done_at, step.touched_at = actor, now, now
     session.add(step)
-    _record(session, step, actor, action, old)
+    _record(session, step, actor, action, old, extra)
     session.commit()
 
 
@@ -238,14 +251,25 @@ def _check_length(field_name: str, value: str | None, limit: int) -> None:
         raise StepError(f"{field_name}: longer than {limit} characters")
 
 
-def check_done_date(*, session: Session, step: Step, done_on: date, today: date) -> None:
-    """Refuse a completion date in the future, before the cycle year, or before a prerequisite."""
+def check_done_date(
+    *,
+    session: Session,
+    step: Step,
+    done_on: date,
+    today: date,
+    override_reason: str | None = None,
+) -> None:
+    """Refuse a completion date in the future, before the cycle year, or before a prerequisite.
+
+    - An explicit override reason lifts the prerequisite rule only (the seeds show a review held
+      months before the audit); the reason goes into the history.
+    """
     if done_on > today:
         raise StepError(f"done_on {done_on:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
     if done_on.year < step.year:
         raise StepError(f"done_on {done_on:%d/%m/%Y} is before the cycle year {step.year}")
     required = PREREQUISITES.get(step.step_type)
-    if required is None:
+    if required is None or (override_reason or "").strip():
         return
     before = session.exec(
         orm_select(Step).where(
@@ -253,11 +277,15 @@ def check_done_date(*, session: Session, step: Step, done_on: date, today: date)
         )
     ).one_or_none()
     if before is None or before.state != STEP_DONE or before.done_on is None:
-        raise StepError(f"{step.key} needs {required} done first in {step.year}")
+        raise StepError(
+            f"{step.key} needs {required} done first in {step.year} "
+            "(give an override reason to record it anyway)"
+        )
     if done_on < before.done_on:
         raise StepError(
             f"{step.key} dated {done_on:%d/%m/%Y} is before {required} "
-            f"(done {before.done_on:%d/%m/%Y}); the review must follow the audit"
+            f"(done {before.done_on:%d/%m/%Y}); the review must follow the audit "
+            "(give an override reason to record it anyway)"
         )
 
 
@@ -272,20 +300,29 @@ def mark_done(
     today: date,
     now: datetime | None = None,
     check: bool = True,
+    override_reason: str | None = None,
 ) -> bool:
     """Record a step's completion and its evidence; return False if nothing changed.
 
     - Marking again with the same data changes nothing; with different data it updates the step
       and keeps the old values in the history.
-    - Refuses (StepError) a date in the future, before the cycle year, or before a prerequisite.
+    - Refuses (StepError) a date in the future, before the cycle year, or before a prerequisite
+      (unless `override_reason` is given, which is then kept in the history).
     """
     ref = ref.strip()
     if not ref:
         raise StepError("ref: the document number (số ký hiệu) is required as evidence")
     _check_length("ref", ref, 200)
     _check_length("note", note, 2000)
+    override_reason = (override_reason or "").strip() or None
     if check:
-        check_done_date(session=session, step=step, done_on=done_on, today=today)
+        check_done_date(
+            session=session,
+            step=step,
+            done_on=done_on,
+            today=today,
+            override_reason=override_reason,
+        )
     note = (note or "").strip() or None
     if step.state == STEP_DONE and (step.done_on, step.ref, step.note) == (done_on, ref, note):
         return False
@@ -296,12 +333,35 @@ def mark_done(
         actor,
         now,
         action,
+        {"override_reason": override_reason} if override_reason else None,
         state=STEP_DONE,
         done_on=done_on,
         ref=ref,
         note=note,
         waive_reason=None,
     )
+    return True
+
+
+def reopen(
+    *, session: Session, step: Step, reason: str, actor: str, now: datetime | None = None
+) -> bool:
+    """Put a done or waived step back to open, with a reason; return False if it was open."""
+    if step.state == STEP_OPEN:
+        return False
+    old = _evidence(step)
+    now = now or utcnow()
+    step.state, step.done_on, step.ref, step.note, step.waive_reason = (
+        STEP_OPEN,
+        None,
+        None,
+        None,
+        None,
+    )
+    step.done_by, step.done_at, step.touched_at = None, None, now
+    session.add(step)
+    _record(session, step, actor, "reopened", old, {"reason": reason})
+    session.commit()
     return True
 
 
