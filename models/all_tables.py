@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from models import tables
+from models import (
+    tables,
+    users,  # noqa: F401
+)
 
 __all__ = ["tables"]
