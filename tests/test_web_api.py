@@ -138,7 +138,10 @@ def test_it_refuses_a_review_before_the_audit(client, tokens):
     first = client.post(complete_url("SNGV", "management_review"), json=review, headers=headers)
     assert first.status_code == 422 and "internal_audit" in first.json()["detail"]
     audit = {"done_on": "2026-11-06", "ref": "8/BC-SNgV"}
-    assert client.post(complete_url("SNGV", "internal_audit"), json=audit, headers=headers).status_code == 200
+    assert (
+        client.post(complete_url("SNGV", "internal_audit"), json=audit, headers=headers).status_code
+        == 200
+    )
     second = client.post(complete_url("SNGV", "management_review"), json=review, headers=headers)
     assert second.status_code == 422 and "before internal_audit" in second.json()["detail"]
 
@@ -203,4 +206,6 @@ def test_it_publishes_an_openapi_schema_with_bearer_auth(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/agencies/{code}/cycles/{year}/steps/{step}/complete" in schema["paths"]
     assert "/dashboard" not in schema["paths"]
-    assert any(s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values())
+    assert any(
+        s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values()
+    )
