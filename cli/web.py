@@ -69,12 +69,14 @@ def web(
     """Run the web app (pages and /api/v1) with uvicorn."""
     import uvicorn
 
-    from web.app import create_app
+    from web.app import create_app, settle_heap
 
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
-    uvicorn.run(create_app(settings()), host=host, port=port, proxy_headers=False)
+    app = create_app(settings())
+    settle_heap()
+    uvicorn.run(app, host=host, port=port, proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -39,6 +40,16 @@ def vn_datetime(value: object, settings: Settings) -> str:
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def settle_heap() -> None:
+    """Move the objects alive after start-up out of the garbage collector's reach.
+
+    Without it a full collection, which walks every module, model and template, lands on
+    roughly one request in five and adds about 100 ms to it (measured by bench/web.py).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
