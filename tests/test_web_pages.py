@@ -300,3 +300,37 @@ def test_it_shows_a_hostile_agency_name_as_text(client, tokens):
         page = client.get(path).text
         assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/agencies/XSS").text
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("/dashboard?year=2025", "/dashboard?year=2025"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
+def test_it_returns_only_to_local_pages_after_login(client, tokens, target, landing):
+    page = client.get("/login", params={"next": target})
+    response = client.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": target,
+        },
+    )
+    assert response.headers["location"] == landing
+
+
+def test_it_starts_a_new_session_at_login_and_ends_it_at_logout(client, tokens):
+    before = csrf_of(client.get("/login").text)
+    login(client, "admin")
+    page = client.get("/dashboard")
+    after = csrf_of(page.text)
+    assert before != after  # the pre-login token (and session) is not carried over
+    out = client.post("/logout", data={"csrf_token": after})
+    assert out.headers["location"] == "/login"
+    assert client.get("/dashboard").status_code == 303

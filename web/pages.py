@@ -47,6 +47,13 @@ ROLE_LABELS = {
     "secretary": "Thư ký ISO",
     "viewer": "Chỉ xem",
 }
+ACTION_LABELS = {
+    "done": "Hoàn thành",
+    "done_updated": "Sửa bằng chứng",
+    "waived": "Không áp dụng",
+    "open": "Mở chu kỳ",
+    "create": "Tạo mới",
+}
 # The core's refusals, in Vietnamese for the form (the API keeps the English text).
 STEP_ERRORS_VI = [
     (r"^ref: ", "Số ký hiệu văn bản là bắt buộc (làm bằng chứng)."),
@@ -245,6 +252,8 @@ def agency_page(
         "feed_url": f"{settings.base_url.rstrip('/')}/ical/agency/{quote(agency.code)}/"
         f"{feed_token(settings, 'agency', agency.id)}.ics",
         "kind_labels": dash.KIND_LABELS,
+        "action_labels": ACTION_LABELS,
+        "step_titles": {s.key: s.title for s in steps},
     }
     return render(request, "agency.html", ctx, viewer)
 
