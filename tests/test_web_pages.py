@@ -334,3 +334,14 @@ def test_it_starts_a_new_session_at_login_and_ends_it_at_logout(client, tokens):
     out = client.post("/logout", data={"csrf_token": after})
     assert out.headers["location"] == "/login"
     assert client.get("/dashboard").status_code == 303
+
+
+def test_it_caps_the_matrix_but_counts_every_agency(client, tokens, monkeypatch):
+    monkeypatch.setattr("web.pages.MATRIX_LIMIT", 2)
+    monkeypatch.setattr("web.pages.OVERDUE_LIMIT", 3)
+    login(client, "admin")
+    page = client.get("/dashboard?year=2026").text
+    assert page.count("<tr data-agency=") == 2
+    assert page.count("<tr data-overdue=") == 3
+    assert "Hiển thị 2/6 đơn vị" in page and "Đơn vị quá hạn (6)" in page
+    assert "0/6 đơn vị đã hoàn thành, 6 quá hạn" in page

@@ -432,6 +432,10 @@ def _board(
     )
 
 
+# Rows shown on the page; beyond that the overseer filters or downloads the .xlsx (all rows).
+MATRIX_LIMIT = 500
+OVERDUE_LIMIT = 300
+
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
@@ -454,9 +458,12 @@ def dashboard(
         .where(AGENCY.c.id.in_(select(AGENCY.c.parent_id).where(AGENCY.c.parent_id.is_not(None))))
         .order_by(AGENCY.c.code)
     ).all()
+    overdue = board.overdue(sort)
     ctx = {
         "board": board,
-        "overdue": board.overdue(sort),
+        "matrix_rows": board.rows[:MATRIX_LIMIT],
+        "overdue": overdue[:OVERDUE_LIMIT],
+        "overdue_total": len(overdue),
         "sort": sort,
         "kind": kind or "",
         "parent": parent or "",
