@@ -109,7 +109,9 @@ def test_it_answers_404_for_an_unknown_agency_or_step(client, tokens):
     agency = client.post(complete_url("NOPE"), json=COMPLETE, headers=headers)
     step = client.post(complete_url("SNGV", step="nope"), json=COMPLETE, headers=headers)
     year = client.post(complete_url("SNGV", year=2030), json=COMPLETE, headers=headers)
+    nul = client.post(complete_url("SNGV", step="pl%00an"), json=COMPLETE, headers=headers)
     assert (agency.status_code, step.status_code, year.status_code) == (404, 404, 404)
+    assert nul.status_code == 404  # PostgreSQL refuses NUL in a parameter: never sent
     assert "NOPE" in agency.json()["detail"] and "nope" in step.json()["detail"]
 
 

@@ -345,3 +345,24 @@ def test_it_caps_the_matrix_but_counts_every_agency(client, tokens, monkeypatch)
     assert page.count("<tr data-overdue=") == 3
     assert "Hiển thị 2/6 đơn vị" in page and "Đơn vị quá hạn (6)" in page
     assert "0/6 đơn vị đã hoàn thành, 6 quá hạn" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/agencies/SN%00GV", 404),
+        ("/agencies/SNGV/2026/steps/pl%00an", 404),
+        ("/agencies/SNGV/99999999999999999999/steps/plan", 422),
+        ("/dashboard?parent=SN%00GV", 404),
+        ("/dashboard?year=1", 422),
+        ("/ical/agency/SN%00GV/abc.ics", 404),
+    ],
+)
+def test_it_answers_odd_urls_without_a_server_error(client, tokens, path, status):
+    login(client, "admin")
+    assert client.get(path).status_code == status
+
+
+def test_it_survives_a_nul_in_the_login_form(client, tokens):
+    response = login(client, "ad\x00min", "x\x00y")
+    assert response.status_code == 401

@@ -180,9 +180,11 @@ def complete(
     agency = _agency(session, code)
     if not viewer.scope.can_write(agency.id):
         raise HTTPException(403, f"you may not change agency {code!r}")
-    target = session.exec(
-        orm_select(Step).where(Step.agency_id == agency.id, Step.year == year, Step.key == step)
-    ).first()
+    target = None
+    if not any(unicodedata.category(c) in ("Cc", "Cs") for c in step):
+        target = session.exec(
+            orm_select(Step).where(Step.agency_id == agency.id, Step.year == year, Step.key == step)
+        ).first()
     if target is None:
         raise HTTPException(404, f"unknown step {step!r} for {code} in {year}")
     today = local_day(settings, now)

@@ -4,12 +4,13 @@ overseer dashboard, one-click links and iCal feeds."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -113,8 +114,13 @@ def parse_vn_date(text: str) -> date | None:
     return None
 
 
+def has_control(text: str) -> bool:
+    """True for text no code or name has; PostgreSQL refuses NUL in a query parameter."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
 def agency_or_404(session: Session, code: str) -> Agency:
-    agency = agency_rules.get_agency(session=session, code=code[:64])
+    agency = None if has_control(code) else agency_rules.get_agency(session=session, code=code[:64])
     if agency is None:
         raise HTTPException(404, f"Không có đơn vị mã {code!r}.")
     return agency
@@ -131,12 +137,17 @@ def require_write(viewer: Viewer, agency: Agency) -> None:
 
 
 def step_or_404(session: Session, agency: Agency, year: int, key: str) -> Step:
+    if has_control(key):
+        raise HTTPException(404, "Không có bước này.")
     step = session.exec(
         orm_select(Step).where(Step.agency_id == agency.id, Step.year == year, Step.key == key)
     ).first()
     if step is None:
         raise HTTPException(404, f"Đơn vị {agency.code} không có bước {key!r} năm {year}.")
     return step
+
+
+StepYear = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def step_view(step: Step, today: date) -> dict[str, Any]:
@@ -182,7 +193,7 @@ def login_form(request: Request, viewer: OptionalViewer, next: str = "/") -> Res
 
 @router.post("/login")
 def login(request: Request, session: SessionDep, now: NowDep, form: CsrfForm) -> Response:
-    username = form.get("username", "").strip()[:100]
+    username = "".join(c for c in form.get("username", "") if not has_control(c)).strip()[:100]
     ip = _client_ip(request)
     target = _safe_next(form.get("next"))
     if login_blocked(session=session, username=username, ip=ip, now=now):
@@ -316,7 +327,7 @@ def step_form(
     now: NowDep,
     viewer: PageViewer,
     code: str,
-    year: int,
+    year: StepYear,
     key: str,
 ) -> Response:
     """The completion form of one step: document number, date and note."""
@@ -337,7 +348,7 @@ def step_submit(
     viewer: PageViewer,
     form: CsrfForm,
     code: str,
-    year: int,
+    year: StepYear,
     key: str,
 ) -> Response:
     agency = agency_or_404(session, code)
@@ -507,7 +518,7 @@ def agency_feed(
     session: SessionDep, settings: SettingsDep, now: NowDep, code: str, token: str
 ) -> Response:
     """An agency's private calendar: the token in the URL is the only credential."""
-    agency = agency_rules.get_agency(session=session, code=code[:64])
+    agency = None if has_control(code) else agency_rules.get_agency(session=session, code=code)
     if agency is None or not check_feed_token(settings, "agency", agency.id, token):
         raise HTTPException(404, "Không tìm thấy lịch.")
     body = ical.feed(
