@@ -211,3 +211,15 @@ def test_it_publishes_an_openapi_schema_with_bearer_auth(client):
     assert any(
         s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values()
     )
+
+
+def test_it_filters_a_large_scope_the_same_way(client, tokens, monkeypatch):
+    def fetch():
+        return client.get(
+            "/api/v1/status", params={"year": 2026}, headers=bearer(tokens["sec_sngv"])
+        ).json()
+
+    in_sql = fetch()
+    monkeypatch.setattr("web.api.IN_LIST_LIMIT", 0)
+    assert fetch() == in_sql
+    assert {r["agency"] for r in in_sql} == {"SNGV", "TTDVDN"}
