@@ -366,3 +366,12 @@ def test_it_answers_odd_urls_without_a_server_error(client, tokens, path, status
 def test_it_survives_a_nul_in_the_login_form(client, tokens):
     response = login(client, "ad\x00min", "x\x00y")
     assert response.status_code == 401
+
+
+def test_it_ignores_a_tampered_session_cookie(client, tokens):
+    login(client, "sec_sngv")
+    value = client.cookies["isocycle_session"]
+    payload, signature = value.split(".", 1)
+    client.cookies.clear()
+    client.cookies.set("isocycle_session", payload[:-2] + "AA." + signature)
+    assert client.get("/agencies/SNGV").status_code == 303  # back to the login page
