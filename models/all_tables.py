@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from models import (
-    tables,
-    users,  # noqa: F401
-)
+import models.users  # noqa: F401
+from models import tables
 
 __all__ = ["tables"]
