@@ -22,6 +22,7 @@ from cli.common import (
     to_json,
     vn_date,
 )
+from cli.web import register as register_web
 from models import agencies as agency_rules
 from models import cycles
 from models.agencies import ImportFailed
@@ -39,6 +40,7 @@ cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=T
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, history
+register_web(app)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",

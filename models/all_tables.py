@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import models.iso  # noqa: F401  (issue 4: audits, findings, actions, reviews, objectives, events)
+import models.users  # noqa: F401
 from models import tables
 
 __all__ = ["tables"]

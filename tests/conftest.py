@@ -217,3 +217,4 @@ def opened_2026(province: Path, session: Session, rules: RuleSet) -> None:
 
 
 TODAY = date(2026, 11, 24)
+pytest_plugins = ["tests.web_support"]

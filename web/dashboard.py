@@ -1,0 +1,188 @@
+"""The overseer's view of a year: agencies × steps, per-step counts and the overdue list."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.cycles import STATUS_DONE, STATUS_OVERDUE, STATUS_WAIVED, step_status
+from models.tables import AGENCY, STEP
+from models.users import Scope
+
+STATUS_LABELS = {
+    "pending": "Chưa đến hạn",
+    "overdue": "Quá hạn",
+    "done": "Đã hoàn thành",
+    "waived": "Không áp dụng",
+}
+KIND_LABELS = {
+    "ubnd_tinh": "UBND tỉnh",
+    "van_phong": "Văn phòng",
+    "so": "Sở, ngành",
+    "chi_cuc": "Chi cục",
+    "trung_tam": "Trung tâm",
+    "don_vi_su_nghiep": "Đơn vị sự nghiệp",
+    "ubnd_huyen": "UBND huyện",
+    "ubnd_xa": "UBND xã, phường",
+    "phong": "Phòng",
+}
+XLSX_FILLS = {"pending": "DDEBF7", "overdue": "F8CBAD", "done": "C6EFCE", "waived": "E7E6E6"}
+
+
+@dataclass
+class Column:
+    key: str
+    title: str
+    due: date
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class Row:
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    # step key → (status, days overdue or late, done_on)
+    cells: dict[str, tuple[str, int, date | None]] = field(default_factory=dict)
+    overdue_steps: list[str] = field(default_factory=list)
+    max_overdue: int = 0
+
+
+@dataclass
+class Dashboard:
+    year: int
+    today: date
+    columns: list[Column]
+    rows: list[Row]
+    kinds: list[str]
+
+    def overdue(self, sort: str = "-days") -> list[Row]:
+        """Agencies with at least one overdue step, most overdue first unless asked otherwise."""
+        late = [r for r in self.rows if r.overdue_steps]
+        if sort in ("days", "-days"):
+            late.sort(key=lambda r: (r.max_overdue, r.code), reverse=sort == "-days")
+        elif sort == "count":
+            late.sort(key=lambda r: (-len(r.overdue_steps), r.code))
+        else:
+            late.sort(key=lambda r: r.code)
+        return late
+
+
+def build_dashboard(
+    *,
+    session: Session,
+    scope: Scope,
+    year: int,
+    today: date,
+    kind: str | None = None,
+    parent_id: uuid.UUID | None = None,
+) -> Dashboard:
+    """Return the year's matrix for the agencies the scope sees, in two queries.
+
+    - `parent_id` keeps that agency and everything under it; `kind` keeps one kind of agency.
+    - Columns are the calendar steps (key == step type); event steps count in the overdue list.
+    """
+    a, s = AGENCY.c, STEP.c
+    agencies = session.execute(select(a.id, a.code, a.name, a.kind, a.parent_id)).all()
+    keep: set[uuid.UUID] | None = None
+    if parent_id is not None:
+        children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+        for r in agencies:
+            children.setdefault(r.parent_id, []).append(r.id)
+        keep, queue = set(), [parent_id]
+        while queue:
+            current = queue.pop()
+            if current not in keep:
+                keep.add(current)
+                queue.extend(children.get(current, []))
+    kinds = sorted({r.kind for r in agencies if scope.can_see(r.id)})
+    rows: dict[uuid.UUID, Row] = {
+        r.id: Row(r.id, r.code, r.name, r.kind)
+        for r in agencies
+        if scope.can_see(r.id)
+        and (keep is None or r.id in keep)
+        and (kind is None or r.kind == kind)
+    }
+    columns: dict[str, Column] = {}
+    steps = session.execute(
+        select(s.agency_id, s.key, s.step_type, s.title, s.due, s.state, s.done_on).where(
+            s.year == year
+        )
+    )
+    for st in steps:
+        row = rows.get(st.agency_id)
+        if row is None:
+            continue
+        status = step_status(st.state, st.due, today)
+        days = (today - st.due).days if status == STATUS_OVERDUE else 0
+        if status == STATUS_OVERDUE:
+            row.overdue_steps.append(st.title)
+            row.max_overdue = max(row.max_overdue, days)
+        if st.key != st.step_type:
+            continue
+        col = columns.get(st.key)
+        if col is None:
+            col = columns[st.key] = Column(st.key, st.title, st.due)
+        col.due = min(col.due, st.due)
+        if status == STATUS_DONE and st.done_on is not None:
+            days = max((st.done_on - st.due).days, 0)
+        row.cells[st.key] = (status, days, st.done_on)
+        if status != STATUS_WAIVED:
+            col.total += 1
+            col.done += status == STATUS_DONE
+            col.overdue += status == STATUS_OVERDUE
+    ordered = sorted(columns.values(), key=lambda c: (c.due, c.key))
+    shown = sorted((r for r in rows.values() if r.cells or r.overdue_steps), key=lambda r: r.code)
+    return Dashboard(year, today, ordered, shown, kinds)
+
+
+def to_xlsx(board: Dashboard) -> bytes:
+    """Return the matrix as an .xlsx workbook: one row per agency, one column per step."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None  # a new workbook always has one sheet
+    ws.title = f"Năm {board.year}"
+    ws.append(["Mã", "Đơn vị", "Loại", *[c.title for c in board.columns]])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in board.rows:
+        values: list[Any] = [row.code, row.name, KIND_LABELS.get(row.kind, row.kind)]
+        for c in board.columns:
+            status, days, done_on = row.cells.get(c.key, ("", 0, None))
+            text = STATUS_LABELS.get(status, "")
+            if status == STATUS_OVERDUE:
+                text += f" ({days} ngày)"
+            elif status == STATUS_DONE and done_on is not None:
+                text += f" {done_on:%d/%m/%Y}"
+            values.append(text)
+        ws.append(values)
+        for c, cell in zip(board.columns, ws[ws.max_row][3:], strict=True):
+            status = row.cells.get(c.key, ("", 0, None))[0]
+            if status in XLSX_FILLS:
+                cell.fill = PatternFill("solid", fgColor=XLSX_FILLS[status])
+    ws.append([])
+    ws.append(
+        [
+            "",
+            "Tổng hợp",
+            "",
+            *[
+                f"{c.done}/{c.total} đơn vị đã hoàn thành, {c.overdue} quá hạn"
+                for c in board.columns
+            ],
+        ]
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,555 @@
+"""Server-rendered pages in Vietnamese: login, an agency's cycle, completing a step, the
+overseer dashboard, one-click links and iCal feeds."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlmodel import Session
+from sqlmodel import select as orm_select
+
+from config.settings import Settings
+from models import agencies as agency_rules
+from models import cycles
+from models.tables import AGENCY, Agency, Step
+from models.users import authenticate, login_blocked
+from web import dashboard as dash
+from web import ical
+from web.api import printable
+from web.deps import (
+    CsrfForm,
+    NowDep,
+    OptionalViewer,
+    PageViewer,
+    SessionDep,
+    SettingsDep,
+    Viewer,
+    csrf_token,
+    flash,
+    local_day,
+    pop_flash,
+)
+from web.links import LinkError, check_feed_token, feed_token, read_link
+
+router = APIRouter(include_in_schema=False)
+
+ROLE_LABELS = {
+    "admin": "Quản trị (Sở KH&CN)",
+    "supervisor": "Đơn vị chủ trì",
+    "secretary": "Thư ký ISO",
+    "viewer": "Chỉ xem",
+}
+ACTION_LABELS = {
+    "done": "Hoàn thành",
+    "done_updated": "Sửa bằng chứng",
+    "waived": "Không áp dụng",
+    "open": "Mở chu kỳ",
+    "create": "Tạo mới",
+}
+# The core's refusals, in Vietnamese for the form (the API keeps the English text).
+STEP_ERRORS_VI = [
+    (r"^ref: ", "Số ký hiệu văn bản là bắt buộc (làm bằng chứng)."),
+    (r"is in the future", "Ngày hoàn thành không được sau ngày hôm nay."),
+    (r"is before the cycle year", "Ngày hoàn thành không được trước năm của chu kỳ."),
+    (r"needs (\w+) done first", "Phải hoàn thành bước đánh giá nội bộ trước bước này."),
+    (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
+]
+
+
+def templates(request: Request) -> Jinja2Templates:
+    t: Jinja2Templates = request.app.state.templates
+    return t
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    viewer: Viewer | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page with what every page needs: the user, the CSRF token, a flash message."""
+    base = {
+        "viewer": viewer,
+        "role_labels": ROLE_LABELS,
+        "csrf_token": csrf_token(request),
+        "flash": pop_flash(request),
+        "user_feed_url": _user_feed_url(request.app.state.settings, viewer),
+    }
+    return templates(request).TemplateResponse(
+        request, name, base | context, status_code=status_code
+    )
+
+
+def _user_feed_url(settings: Settings, viewer: Viewer | None) -> str | None:
+    if viewer is None:
+        return None
+    token = feed_token(settings, "user", viewer.user.id)
+    return f"{settings.base_url.rstrip('/')}/ical/user/{viewer.user.id}/{token}.ics"
+
+
+def vi_step_error(message: str) -> str:
+    for pattern, text in STEP_ERRORS_VI:
+        if re.search(pattern, message):
+            return text
+    return f"Không ghi nhận được: {message}"
+
+
+def parse_vn_date(text: str) -> date | None:
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def has_control(text: str) -> bool:
+    """True for text no code or name has; PostgreSQL refuses NUL in a query parameter."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
+
+
+def agency_or_404(session: Session, code: str) -> Agency:
+    agency = None if has_control(code) else agency_rules.get_agency(session=session, code=code[:64])
+    if agency is None:
+        raise HTTPException(404, f"Không có đơn vị mã {code!r}.")
+    return agency
+
+
+def require_see(viewer: Viewer, agency: Agency) -> None:
+    if not viewer.scope.can_see(agency.id):
+        raise HTTPException(403, "Bạn không có quyền xem đơn vị này.")
+
+
+def require_write(viewer: Viewer, agency: Agency) -> None:
+    if not viewer.scope.can_write(agency.id):
+        raise HTTPException(403, "Bạn không có quyền cập nhật đơn vị này.")
+
+
+def step_or_404(session: Session, agency: Agency, year: int, key: str) -> Step:
+    if has_control(key):
+        raise HTTPException(404, "Không có bước này.")
+    step = session.exec(
+        orm_select(Step).where(Step.agency_id == agency.id, Step.year == year, Step.key == key)
+    ).first()
+    if step is None:
+        raise HTTPException(404, f"Đơn vị {agency.code} không có bước {key!r} năm {year}.")
+    return step
+
+
+StepYear = Annotated[int, Path(ge=2000, le=2100)]
+
+
+def step_view(step: Step, today: date) -> dict[str, Any]:
+    status = cycles.step_status(step.state, step.due, today)
+    left = (step.due - today).days
+    if status == cycles.STATUS_OVERDUE:
+        when = f"Quá hạn {-left} ngày"
+    elif status == cycles.STATUS_PENDING:
+        when = "Hết hạn hôm nay" if left == 0 else f"Còn {left} ngày"
+    elif status == cycles.STATUS_DONE and step.done_on is not None:
+        late = (step.done_on - step.due).days
+        when = f"Trễ {late} ngày" if late > 0 else "Đúng hạn"
+    else:
+        when = step.waive_reason or ""
+    return {"step": step, "status": status, "label": dash.STATUS_LABELS[status], "when": when}
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/")
+def home(session: SessionDep, viewer: OptionalViewer) -> Response:
+    if viewer is None:
+        return RedirectResponse("/login", 303)
+    if viewer.user.role == "secretary" and viewer.user.agency_id is not None:
+        agency = session.get(Agency, viewer.user.agency_id)
+        if agency is not None:
+            return RedirectResponse(f"/agencies/{quote(agency.code)}", 303)
+    return RedirectResponse("/dashboard", 303)
+
+
+@router.get("/login")
+def login_form(request: Request, viewer: OptionalViewer, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None}, viewer)
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, now: NowDep, form: CsrfForm) -> Response:
+    username = "".join(c for c in form.get("username", "") if not has_control(c)).strip()[:100]
+    ip = _client_ip(request)
+    target = _safe_next(form.get("next"))
+    if login_blocked(session=session, username=username, ip=ip, now=now):
+        error = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        ctx = {"next": target, "error": error, "username": username}
+        return render(request, "login.html", ctx, None, status_code=429)
+    user = authenticate(
+        session=session, username=username, password=form.get("password", ""), ip=ip, now=now
+    )
+    if user is None:
+        error = "Tên đăng nhập hoặc mật khẩu không đúng."
+        ctx = {"next": target, "error": error, "username": username}
+        return render(request, "login.html", ctx, None, status_code=401)
+    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+    request.session["uid"] = str(user.id)
+    return RedirectResponse(target, 303)
+
+
+@router.post("/logout")
+def logout(request: Request, form: CsrfForm) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", 303)
+
+
+@router.get("/agencies/{code}")
+def agency_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: PageViewer,
+    code: str,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """An agency's cycle for a year (each step, due date, status, days left) and its history."""
+    agency = agency_or_404(session, code)
+    require_see(viewer, agency)
+    today = local_day(settings, now)
+    year = year or today.year
+    steps = session.exec(
+        orm_select(Step)
+        .where(Step.agency_id == agency.id, Step.year == year)
+        .order_by(Step.due, Step.key)  # type: ignore[arg-type]
+    ).all()
+    years = sorted(
+        set(
+            session.execute(select(Step.year).where(Step.agency_id == agency.id).distinct())  # type: ignore[call-overload]
+            .scalars()
+            .all()
+        )
+        | {year}
+    )
+    parent = session.get(Agency, agency.parent_id) if agency.parent_id else None
+    units = session.exec(
+        orm_select(Agency).where(Agency.parent_id == agency.id).order_by(Agency.code)
+    ).all()
+    ctx = {
+        "agency": agency,
+        "parent": parent if parent and viewer.scope.can_see(parent.id) else None,
+        "units": units,
+        "year": year,
+        "years": years,
+        "today": today,
+        "rows": [step_view(s, today) for s in steps],
+        "can_write": viewer.scope.can_write(agency.id),
+        "history": list(reversed(cycles.history(session=session, agency_id=agency.id, year=year))),
+        "feed_url": f"{settings.base_url.rstrip('/')}/ical/agency/{quote(agency.code)}/"
+        f"{feed_token(settings, 'agency', agency.id)}.ics",
+        "kind_labels": dash.KIND_LABELS,
+        "action_labels": ACTION_LABELS,
+        "step_titles": {s.key: s.title for s in steps},
+    }
+    return render(request, "agency.html", ctx, viewer)
+
+
+def _form_context(
+    step: Step, agency: Agency, today: date, action: str, values: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "agency": agency,
+        "row": step_view(step, today),
+        "action": action,
+        "values": values,
+        "today": today,
+    }
+
+
+def _defaults(step: Step, today: date) -> dict[str, str]:
+    return {
+        "done_on": (step.done_on or today).isoformat(),
+        "ref": step.ref or "",
+        "note": step.note or "",
+    }
+
+
+def _complete(
+    session: Session, step: Step, form: dict[str, str], actor: str, today: date, now: datetime
+) -> str | None:
+    """Apply a completion form; return a Vietnamese error message, or None when stored."""
+    done_on = parse_vn_date(form.get("done_on", ""))
+    if done_on is None:
+        return "Ngày hoàn thành không hợp lệ (dd/mm/yyyy)."
+    ref, note = form.get("ref", "")[:200], form.get("note", "")[:2000]
+    try:
+        printable(ref, "ref")
+        printable(note, "note", multiline=True)
+    except ValueError:
+        return "Văn bản có ký tự điều khiển không hợp lệ."
+    try:
+        cycles.mark_done(
+            session=session,
+            step=step,
+            done_on=done_on,
+            ref=ref,
+            note=note,
+            actor=actor,
+            today=today,
+            now=now,
+        )
+    except cycles.StepError as exc:
+        session.rollback()
+        return vi_step_error(str(exc))
+    return None
+
+
+@router.get("/agencies/{code}/{year}/steps/{key}")
+def step_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: PageViewer,
+    code: str,
+    year: StepYear,
+    key: str,
+) -> Response:
+    """The completion form of one step: document number, date and note."""
+    agency = agency_or_404(session, code)
+    require_write(viewer, agency)
+    step = step_or_404(session, agency, year, key)
+    today = local_day(settings, now)
+    ctx = _form_context(step, agency, today, request.url.path, _defaults(step, today))
+    return render(request, "step_form.html", ctx | {"error": None}, viewer)
+
+
+@router.post("/agencies/{code}/{year}/steps/{key}")
+def step_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: PageViewer,
+    form: CsrfForm,
+    code: str,
+    year: StepYear,
+    key: str,
+) -> Response:
+    agency = agency_or_404(session, code)
+    require_write(viewer, agency)
+    step = step_or_404(session, agency, year, key)
+    today = local_day(settings, now)
+    error = _complete(session, step, form, f"web:{viewer.user.username}", today, now)
+    if error:
+        ctx = _form_context(step, agency, today, request.url.path, form)
+        return render(request, "step_form.html", ctx | {"error": error}, viewer, 422)
+    flash(request, f"Đã ghi nhận hoàn thành: {step.title}.")
+    return RedirectResponse(f"/agencies/{quote(agency.code)}?year={year}", 303)
+
+
+def _link_step(session: Session, settings: Settings, token: str, now: datetime) -> Step:
+    try:
+        step_id = read_link(settings, token, now)
+    except LinkError as exc:
+        raise HTTPException(403, str(exc)) from exc
+    step = session.get(Step, step_id)
+    if step is None:
+        raise HTTPException(404, "Bước này không còn tồn tại.")
+    return step
+
+
+@router.get("/l/{token}")
+def link_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: OptionalViewer,
+    token: str,
+) -> Response:
+    """A one-click link from a reminder: that step's completion form, without a password."""
+    step = _link_step(session, settings, token, now)
+    agency = session.get(Agency, step.agency_id)
+    assert agency is not None  # a step's agency is a foreign key
+    today = local_day(settings, now)
+    ctx = _form_context(step, agency, today, request.url.path, _defaults(step, today))
+    return render(request, "step_form.html", ctx | {"error": None, "via_link": True}, viewer)
+
+
+@router.post("/l/{token}")
+def link_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: OptionalViewer,
+    form: CsrfForm,
+    token: str,
+) -> Response:
+    step = _link_step(session, settings, token, now)
+    agency = session.get(Agency, step.agency_id)
+    assert agency is not None  # a step's agency is a foreign key
+    today = local_day(settings, now)
+    actor = f"link:{agency.secretary_email or agency.code}"
+    error = _complete(session, step, form, actor, today, now)
+    ctx = _form_context(step, agency, today, request.url.path, form)
+    if error:
+        ctx |= {"error": error, "via_link": True}
+        return render(request, "step_form.html", ctx, viewer, 422)
+    session.refresh(step)
+    ctx = _form_context(step, agency, today, request.url.path, _defaults(step, today))
+    return render(request, "link_done.html", ctx, viewer)
+
+
+def _parent_id(session: Session, parent: str | None) -> uuid.UUID | None:
+    if not parent:
+        return None
+    return agency_or_404(session, parent).id
+
+
+def _board(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    viewer: Viewer,
+    year: int | None,
+    kind: str | None,
+    parent: str | None,
+) -> dash.Dashboard:
+    today = local_day(settings, now)
+    return dash.build_dashboard(
+        session=session,
+        scope=viewer.scope,
+        year=year or today.year,
+        today=today,
+        kind=kind or None,
+        parent_id=_parent_id(session, parent),
+    )
+
+
+# Rows shown on the page; beyond that the overseer filters or downloads the .xlsx (all rows).
+MATRIX_LIMIT = 500
+OVERDUE_LIMIT = 300
+
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: PageViewer,
+    year: YearQuery = None,
+    kind: str | None = None,
+    parent: str | None = None,
+    sort: str = "-days",
+) -> Response:
+    """The overseer's matrix of agencies × steps, per-step counts and the overdue list."""
+    board = _board(session, settings, now, viewer, year, kind, parent)
+    parents = session.execute(
+        select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.name)
+        .where(AGENCY.c.id.in_(select(AGENCY.c.parent_id).where(AGENCY.c.parent_id.is_not(None))))
+        .order_by(AGENCY.c.code)
+    ).all()
+    overdue = board.overdue(sort)
+    ctx = {
+        "board": board,
+        "matrix_rows": board.rows[:MATRIX_LIMIT],
+        "overdue": overdue[:OVERDUE_LIMIT],
+        "overdue_total": len(overdue),
+        "sort": sort,
+        "kind": kind or "",
+        "parent": parent or "",
+        "parents": [p for p in parents if viewer.scope.can_see(p.id)],
+        "kind_labels": dash.KIND_LABELS,
+        "labels": dash.STATUS_LABELS,
+        "query": request.url.query,
+    }
+    return render(request, "dashboard.html", ctx, viewer)
+
+
+@router.get("/dashboard.xlsx")
+def dashboard_xlsx(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    viewer: PageViewer,
+    year: YearQuery = None,
+    kind: str | None = None,
+    parent: str | None = None,
+) -> Response:
+    """The dashboard matrix as an Excel workbook."""
+    board = _board(session, settings, now, viewer, year, kind, parent)
+    return Response(
+        dash.to_xlsx(board),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="isocycle-{board.year}.xlsx"'},
+    )
+
+
+def _ics(body: bytes, name: str) -> Response:
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{name}.ics"'},
+    )
+
+
+@router.get("/ical/agency/{code}/{token}.ics")
+def agency_feed(
+    session: SessionDep, settings: SettingsDep, now: NowDep, code: str, token: str
+) -> Response:
+    """An agency's private calendar: the token in the URL is the only credential."""
+    agency = None if has_control(code) else agency_rules.get_agency(session=session, code=code)
+    if agency is None or not check_feed_token(settings, "agency", agency.id, token):
+        raise HTTPException(404, "Không tìm thấy lịch.")
+    body = ical.feed(
+        session=session,
+        agency_ids=[agency.id],
+        name=f"ISO {agency.name}",
+        today=local_day(settings, now),
+        now=now,
+    )
+    return _ics(body, agency.code)
+
+
+@router.get("/ical/user/{user_id}/{token}.ics")
+def user_feed(
+    session: SessionDep, settings: SettingsDep, now: NowDep, user_id: str, token: str
+) -> Response:
+    """A user's private calendar: every deadline of the agencies they are responsible for."""
+    from models.users import User, scope_of
+
+    try:
+        user = session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        user = None
+    if user is None or not user.active or not check_feed_token(settings, "user", user.id, token):
+        raise HTTPException(404, "Không tìm thấy lịch.")
+    scope = scope_of(session=session, user=user)
+    body = ical.feed(
+        session=session,
+        agency_ids=scope.agency_ids,
+        name=f"ISO {user.username}",
+        today=local_day(settings, now),
+        now=now,
+    )
+    return _ics(body, user.username)
