@@ -21,6 +21,7 @@ from cli.common import (
     to_json,
     vn_date,
 )
+from cli.reminders import app as reminders_app
 from models import agencies as agency_rules
 from models import cycles
 from models.agencies import ImportFailed
@@ -37,6 +38,7 @@ agencies_app = typer.Typer(help="Agencies (cơ quan, đơn vị).", no_args_is_h
 cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=True)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(cycle_app, name="cycle")
+app.add_typer(reminders_app)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from models import tables
+from models import (
+    reminders,  # noqa: F401
+    tables,
+)
 
 __all__ = ["tables"]
