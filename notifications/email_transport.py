@@ -14,9 +14,13 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.headerregistry import Address
-from email.message import EmailMessage as MIMEMessage
-from email.utils import formatdate, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 import yagmail
@@ -30,26 +34,36 @@ class TransportDown(Exception):
     """The SMTP server cannot be reached: this and every later mail of the batch must wait."""
 
 
-def _address(addr: str, name: str | None = None) -> Address:
-    if "@" not in addr:
+# Bodies as quoted-printable UTF-8: readable in any client and 7-bit safe on any relay.
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
+# CRLF line ends on the wire (RFC 5322); smtplib does not convert them for bytes.
+WIRE = compat32.clone(linesep="\r\n")
+
+
+def _address(addr: str, name: str | None = None) -> str:
+    if "@" not in addr or any(c in addr for c in " <>,;\r\n"):
         raise ValueError(f"{addr!r} is not an e-mail address")
-    local, domain = addr.rsplit("@", 1)
-    return Address(display_name=name or "", username=local, domain=domain)
+    return formataddr((name or "", addr), charset="utf-8")
 
 
-def to_mime(message: EmailMessage, sender: str) -> MIMEMessage:
-    """Build the multipart/alternative MIME message: UTF-8 text and HTML, quoted-printable."""
-    mime = MIMEMessage()
-    mime["Subject"] = message.subject
+def to_mime(message: EmailMessage, sender: str) -> Message:
+    """Build the multipart/alternative MIME message: UTF-8 text and HTML, quoted-printable.
+
+    The compat32 classes are used on purpose: the newer EmailMessage folding drops the space
+    between an ASCII word and a following encoded word ("ISO quá" arrives as "ISOquá").
+    """
+    mime = MIMEMultipart("alternative")
+    mime["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]
     mime["From"] = _address(sender, "isocycle")
     mime["To"] = _address(message.to, message.to_name)
     if message.cc:
-        mime["Cc"] = [_address(c) for c in message.cc]
+        mime["Cc"] = ", ".join(_address(c) for c in message.cc)
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = message.message_id or make_msgid(domain="isocycle")
     mime["Auto-Submitted"] = "auto-generated"
-    mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
-    mime.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    mime.attach(MIMEText(message.text, "plain", UTF8_QP))  # type: ignore[arg-type]
+    mime.attach(MIMEText(message.html, "html", UTF8_QP))  # type: ignore[arg-type]
     return mime
 
 
@@ -89,7 +103,7 @@ class SmtpConnection:
             return Outcome(FAILED, f"cannot build the message: {exc}")
         recipients = [message.to, *message.cc]
         try:
-            refused = self.client.smtp.sendmail(self.sender, recipients, mime.as_bytes())
+            refused = self.client.smtp.sendmail(self.sender, recipients, mime.as_bytes(policy=WIRE))
         except smtplib.SMTPServerDisconnected as exc:
             raise TransportDown(f"SMTP server disconnected: {exc}") from exc
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
@@ -120,14 +134,14 @@ class SmtpMailer:
     """Delivers through an SMTP server, one connection per batch."""
 
     def __init__(self, settings: Settings) -> None:
+        if settings.smtp_user and settings.smtp_password is None:
+            # yagmail would fall back to keyring and then an interactive prompt: refuse instead.
+            raise ValueError("ISOCYCLE_SMTP_PASSWORD must be set when ISOCYCLE_SMTP_USER is")
         self.settings = settings
 
     def _client(self) -> yagmail.SMTP:
         s = self.settings
         password = s.smtp_password.get_secret_value() if s.smtp_password else None
-        if s.smtp_user and password is None:
-            # yagmail would fall back to keyring and then an interactive prompt: refuse instead.
-            raise ValueError("ISOCYCLE_SMTP_PASSWORD must be set when ISOCYCLE_SMTP_USER is")
         return yagmail.SMTP(
             user=s.smtp_user or s.mail_from,
             password=password or "",
