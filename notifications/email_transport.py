@@ -118,8 +118,17 @@ class SmtpConnection:
         if refused is False:  # yagmail's way of saying "not sent"; smtplib never returns it
             return Outcome(RETRY, "not sent (no reason given)")
         if refused:
-            # Some Cc were refused but the main recipient took it: sent, and the reason is kept.
-            return Outcome(SENT, "some recipients refused: " + ", ".join(sorted(refused)))
+            reason = "; ".join(
+                f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                for addr, (code, msg) in sorted(refused.items())
+            )
+            code = refused.get(message.to, (0, b""))[0]
+            if code >= 500:
+                # The main recipient does not exist; the Cc got their copy, so no retry.
+                return Outcome(FAILED, f"recipient refused: {reason} (delivered to the Cc)")
+            # A Cc was refused (or a 4xx for the main recipient while the Cc took it): sent, and
+            # not retried, which would send the Cc a second copy; the reason is kept.
+            return Outcome(SENT, f"some recipients refused: {reason}")
         return Outcome(SENT)
 
     def _reset(self) -> None:
