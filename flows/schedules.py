@@ -40,7 +40,7 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
         Schedule(
             "send-reminders",
             "send-reminders",
-            "30 7 * * 1-5",
+            "30 7 * * mon-fri",
             "Reminders on working days at 07:30",
             # Cron knows weekends; the pass itself skips public holidays (Tết, 30/4, 2/9 ...).
             (("skip_days_off", True),),
