@@ -675,13 +675,14 @@ def record_outcome(
     if status == SENT:
         values["sent_at"] = now
     d = DELIVERY.c
-    session.execute(
+    conn = session.connection()
+    conn.execute(
         update(DELIVERY)
         .where(d.id == delivery.id, d.claimed_by == token, d.status == SENDING)
         .values(**values)
     )
     if outcome.status != CANCELLED:
-        session.execute(
+        conn.execute(
             insert(DELIVERY_ATTEMPT).values(
                 id=uuid.uuid4(),
                 delivery_id=delivery.id,
