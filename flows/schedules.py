@@ -6,16 +6,20 @@ A job runs under APScheduler (`isocycle serve`, later the web app) OR as a Prefe
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from config.settings import Settings
 from models.reminders import WEEKDAYS, load_policy
 
-# A tick missed by up to this long (process down, machine asleep) still runs once when the
+log = logging.getLogger(__name__)
+# A tick delayed by up to this long (worker busy, machine asleep) still runs once when the
 # scheduler is back; coalesce folds several missed ticks into that one run.
 MISFIRE_GRACE_SECONDS = 12 * 3600
 DOW = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -30,6 +34,9 @@ class Schedule:
     cron: str
     description: str
     parameters: tuple[tuple[str, Any], ...] = ()
+    # Run once as soon as the scheduler starts: a tick missed while the process was down is
+    # caught up at once rather than the next day (the passes are idempotent).
+    catch_up_on_start: bool = False
 
 
 def schedules(settings: Settings) -> tuple[Schedule, ...]:
@@ -44,12 +51,14 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
             "Reminders on working days at 07:30",
             # Cron knows weekends; the pass itself skips public holidays (Tết, 30/4, 2/9 ...).
             (("skip_days_off", True),),
+            catch_up_on_start=True,
         ),
         Schedule(
             "overseer-digest",
             "overseer-digest",
             f"0 8 * * {DOW[weekday]}",
             f"Overseer digest every {WEEKDAYS[weekday]} at 08:00",
+            catch_up_on_start=True,
         ),
     )
 
@@ -67,17 +76,26 @@ def _flows() -> dict[str, Any]:
 
 def run_job(flow_name: str, database_url: str | None, parameters: dict[str, Any]) -> None:
     """Run one flow by name (a module-level function, so APScheduler can reference it)."""
-    _flows()[flow_name](database_url=database_url, **parameters)
+    result = _flows()[flow_name](database_url=database_url, **parameters)
+    log.info("%s: %s", flow_name, result)
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     """Return the in-process scheduler with every job registered, not started.
 
     Exactly one scheduler may run per database: explicit job ids with replace_existing,
-    coalesce and max_instances=1 make a re-registration or a slow run harmless.
+    coalesce and max_instances=1 make a re-registration or a slow run harmless. The reminder and
+    digest jobs also run once at start, so a tick missed while the process was down is not lost
+    (APScheduler keeps jobs in memory and cannot know what it missed while not running).
     """
-    scheduler = BackgroundScheduler(timezone=settings.zone)
+    # One worker thread: jobs due together run one after the other, never two passes at once
+    # from this process (and Prefect's temporary API server is started once, not raced).
+    scheduler = BackgroundScheduler(
+        timezone=settings.zone, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
+    started = datetime.now(settings.zone)
     for s in schedules(settings):
+        extra = {"next_run_time": started} if s.catch_up_on_start else {}
         scheduler.add_job(
             run_job,
             CronTrigger.from_crontab(s.cron, timezone=settings.zone),
@@ -88,6 +106,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            **extra,
         )
     return scheduler
 

@@ -49,6 +49,9 @@ def test_it_builds_one_unstarted_scheduler_with_safe_job_options(settings):
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
         assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
     assert jobs["send-reminders"].args[2] == {"skip_days_off": True}
+    # The idempotent passes run once at start to catch up a tick missed while down.
+    assert jobs["send-reminders"].next_run_time is not None
+    assert jobs["overseer-digest"].next_run_time is not None
 
 
 @pytest.mark.parametrize(("job_id", "after", "expected"), NEXT_TICKS)
