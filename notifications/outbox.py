@@ -143,7 +143,15 @@ def deliver_pending(
             with mailer.connect() as conn:
                 while todo:
                     d = todo[0]
-                    message = _message(d, now=now, settings=settings, policy=policy)
+                    try:
+                        message = _message(d, now=now, settings=settings, policy=policy)
+                    except Exception as exc:
+                        # One delivery that cannot be rendered must not block the others on
+                        # every pass: it is failed, visibly, with the reason.
+                        log.exception("cannot render delivery %s", d.id)
+                        record(d, Outcome(FAILED, f"cannot render: {exc!r}"), token)
+                        todo.pop(0)
+                        continue
                     if message is None:
                         record(
                             d, Outcome(CANCELLED, "every step was done, waived or re-dated"), token

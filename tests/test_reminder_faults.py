@@ -214,3 +214,39 @@ def test_it_loses_nothing_when_a_process_is_killed_mid_delivery(
     }
     assert len(set(second) & first) <= 1  # at most the one in flight is repeated
     assert statuses(session) == {SENT: 6}
+
+
+def test_it_fails_a_delivery_it_cannot_render_and_sends_the_rest(
+    session, opened_2026, settings, rules, sink
+):
+    """Guarantee: one broken delivery (here a digest with a damaged payload) is failed with its
+    reason and does not block the other mails, on this pass or any later one."""
+    import uuid
+
+    from sqlalchemy import insert
+
+    from models.reminders import DELIVERY, KIND_DIGEST, PENDING
+
+    session.execute(
+        insert(DELIVERY).values(
+            id=uuid.uuid4(),
+            key="digest:broken",
+            kind=KIND_DIGEST,
+            role="overseer",
+            to_addr="thuky.skhcn@hatinh.example",
+            cc=[],
+            as_of=OCT_27,
+            payload={"groups": [{"rows": [{"code": "X"}]}]},
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=at(OCT_27),
+            created_at=at(OCT_27),
+        )
+    )
+    session.commit()
+    result = run(session, smtp(settings, sink), rules, OCT_27)
+    assert (result.deliver.sent, result.deliver.failed) == (6, 1)
+    error = session.execute(
+        select(DELIVERY.c.last_error).where(DELIVERY.c.key == "digest:broken")
+    ).scalar_one()
+    assert error.startswith("cannot render")
