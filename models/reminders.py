@@ -218,6 +218,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_status_next", "status", "next_attempt_at"),
         Index("ix_delivery_claimed_by", "claimed_by"),
+        # `isocycle outbox` lists newest first.
+        Index("ix_delivery_created_at", "created_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

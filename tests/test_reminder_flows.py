@@ -152,3 +152,29 @@ def test_it_opens_the_cycle_and_sends_the_digest_through_flows(
     }
     digest = overseer_digest(now="2027-03-01T08:00", database_url=database_url)
     assert (digest["queued"], digest["sent"]) == (1, 1)
+
+
+def test_it_registers_the_deployments_on_a_prefect_server(prefect_api, cli):
+    """`isocycle deploy` puts the three schedules on the Prefect API with their cron and zone."""
+    from prefect.client.orchestration import get_client
+
+    result = cli("deploy")
+    assert result.exit_code == 0, result.output
+
+    async def read() -> dict[str, tuple[str, str, bool]]:
+        async with get_client() as client:
+            found = {}
+            for d in await client.read_deployments():
+                (schedule,) = d.schedules
+                found[d.name] = (
+                    schedule.schedule.cron,
+                    schedule.schedule.timezone,
+                    schedule.active,
+                )
+            return found
+
+    assert asyncio.run(read()) == {
+        "open-cycle": ("0 6 2 1 *", "Asia/Ho_Chi_Minh", True),
+        "send-reminders": ("30 7 * * mon-fri", "Asia/Ho_Chi_Minh", True),
+        "overseer-digest": ("0 8 * * mon", "Asia/Ho_Chi_Minh", True),
+    }

@@ -44,6 +44,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.create_index("ix_delivery_claimed_by", ["claimed_by"], unique=False)
+        batch_op.create_index("ix_delivery_created_at", ["created_at"], unique=False)
         batch_op.create_index(
             "ix_delivery_status_next", ["status", "next_attempt_at"], unique=False
         )
@@ -125,6 +126,7 @@ def downgrade() -> None:
     op.drop_table("delivery_attempt")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_delivery_status_next")
+        batch_op.drop_index("ix_delivery_created_at")
         batch_op.drop_index("ix_delivery_claimed_by")
 
     op.drop_table("delivery")
