@@ -366,3 +366,30 @@ def test_it_refuses_an_smtp_user_without_password(session, opened_2026, settings
 
 def test_policy_class_defaults_match_the_file():
     assert ReminderPolicy() == POLICY
+
+
+def test_it_names_a_bad_now_option(cli):
+    result = cli("remind", "--now", "27/10/2026 7h30")
+    assert result.exit_code == 1
+    assert "--now" in result.stderr and "2026-10-27T07:30" in result.stderr
+
+
+def test_it_names_a_bad_policy_file(cli, tmp_path, monkeypatch):
+    from config.settings import get_settings
+
+    bad = tmp_path / "policy.toml"
+    bad.write_text("[overdue]\nevery_working_days = 0\n", encoding="utf-8")
+    monkeypatch.setenv("ISOCYCLE_REMINDER_POLICY_FILE", str(bad))
+    get_settings.cache_clear()
+    try:
+        result = cli("remind")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "overdue.every_working_days" in result.stderr
+
+
+def test_it_lists_an_empty_outbox(cli):
+    result = cli("outbox")
+    assert result.exit_code == 0
+    assert "pending: 0, sending: 0, sent: 0, retry: 0, failed: 0, cancelled: 0" in result.stdout
