@@ -32,6 +32,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+	$(BIN)/python -m bench.reminders
 
 clean:
 	rm -rf $(VENV) isocycle-demo.db* outbox

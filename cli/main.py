@@ -22,6 +22,7 @@ from cli.common import (
     to_json,
     vn_date,
 )
+from cli.reminders import app as reminders_app
 from cli.web import register as register_web
 from models import agencies as agency_rules
 from models import cycles
@@ -41,6 +42,7 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, history
 register_web(app)
+app.add_typer(reminders_app)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",

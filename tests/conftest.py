@@ -26,6 +26,7 @@ from models.calendar import RuleSet, load_rule_set
 from models.db import make_engine, migrate
 
 BACKEND = os.environ.get("ISOCYCLE_TEST_BACKEND", "sqlite")
+pytest_plugins = ["tests.smtp_sink", "tests.web_support"]
 
 
 def _postgres_admin_url() -> str:
@@ -217,4 +218,3 @@ def opened_2026(province: Path, session: Session, rules: RuleSet) -> None:
 
 
 TODAY = date(2026, 11, 24)
-pytest_plugins = ["tests.web_support"]

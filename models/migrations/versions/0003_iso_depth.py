@@ -1,7 +1,7 @@
 """ISO cycle in depth: audits, findings, corrective actions, reviews, objectives, events
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import models.tables
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,169 @@
+"""Reminder commands: `remind`, `outbox`, `serve`, `deploy`."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from cli.common import echo_table, engine, ensure_schema, fail, session_scope, settings, to_json
+from models.reminders import PolicyError, load_policy, outbox_counts, outbox_rows
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _check_now(now: str | None) -> str | None:
+    if now is None:
+        return None
+    try:
+        datetime.fromisoformat(now)
+    except ValueError:
+        fail(f"--now: {now!r} is not a date and time like 2026-10-27T07:30")
+    return now
+
+
+@app.command()
+def remind(
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Run as if it were this local time (YYYY-MM-DDTHH:MM)."),
+    ] = None,
+) -> None:
+    """Run one reminder pass (the send-reminders flow): decide, queue and send."""
+    when = _check_now(now)
+    cfg = settings()
+    try:
+        load_policy(cfg.reminder_policy_file)
+    except PolicyError as exc:
+        fail(str(exc))
+    eng = engine()
+    ensure_schema(eng)
+    eng.dispose()
+    from flows.reminders import send_reminders
+
+    counts = send_reminders(now=when, database_url=cfg.database_url)
+    typer.echo(
+        f"Reminders decided: {counts['decided']} (in {counts['queued']} e-mails); "
+        f"sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "
+        f"failed: {counts['failed']}"
+        + (f"; cancelled (steps closed): {counts['cancelled']}" if counts["cancelled"] else "")
+    )
+    if counts["no_recipient"]:
+        typer.echo(
+            f"Warning: {counts['no_recipient']} step(s) due for a reminder have no e-mail "
+            "address at all; see `isocycle agencies list`",
+            err=True,
+        )
+
+
+@app.command()
+def digest(
+    now: Annotated[str | None, typer.Option("--now", help="Local time YYYY-MM-DDTHH:MM.")] = None,
+) -> None:
+    """Queue and send this week's overseer digest (once per week)."""
+    when = _check_now(now)
+    cfg = settings()
+    eng = engine()
+    ensure_schema(eng)
+    eng.dispose()
+    from flows.reminders import overseer_digest
+
+    try:
+        counts = overseer_digest(now=when, database_url=cfg.database_url)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(
+        f"Digest queued: {counts['queued']}; sent: {counts['sent']}; "
+        f"retry: {counts['retry']}; failed: {counts['failed']}"
+    )
+
+
+@app.command()
+def outbox(
+    failed: Annotated[bool, typer.Option("--failed", help="Only deliveries that failed.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option("--limit")] = 200,
+) -> None:
+    """List e-mail deliveries (newest first) with status, attempts and the last error."""
+    with session_scope() as session:
+        rows = outbox_rows(session=session, failed_only=failed, limit=limit)
+        counts = outbox_counts(session=session)
+    if as_json:
+        keys = (
+            "id",
+            "kind",
+            "to_addr",
+            "cc",
+            "status",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "sent_at",
+            "created_at",
+            "items",
+        )
+        typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
+        return
+    echo_table(
+        ["Người nhận", "Loại", "Trạng thái", "Lần gửi", "Việc", "Tạo lúc (UTC)", "Lỗi cuối"],
+        [
+            (
+                r["to_addr"],
+                r["kind"],
+                r["status"],
+                r["attempts"],
+                r["items"],
+                r["created_at"].strftime("%Y-%m-%d %H:%M"),
+                (r["last_error"] or "")[:80],
+            )
+            for r in rows
+        ],
+    )
+    typer.echo("\n" + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@app.command()
+def serve() -> None:
+    """Run the scheduler in the foreground (exactly one per database)."""
+    from flows.schedules import build_scheduler
+
+    cfg = settings()
+    eng = engine()
+    ensure_schema(eng)
+    eng.dispose()
+    scheduler = build_scheduler(cfg)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        typer.echo(f"{job.id}: {job.name}; next run {job.next_run_time}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown()
+
+
+@app.command()
+def deploy(
+    serve_now: Annotated[
+        bool, typer.Option("--serve", help="Also serve them from this process (prefect serve).")
+    ] = False,
+) -> None:
+    """Register the same schedules as Prefect deployments on the Prefect server (PREFECT_API_URL).
+
+    Run either this or `isocycle serve`, never both.
+    """
+    from flows.schedules import build_deployments
+
+    deployments = build_deployments(settings())
+    if serve_now:
+        from prefect import serve
+
+        serve(*deployments, pause_on_shutdown=False)
+        return
+    for d in deployments:
+        deployment_id = d.apply()
+        typer.echo(f"{d.name}: {d.schedules[0].schedule.cron} ({deployment_id})")

@@ -1,0 +1,734 @@
+"""Reminder rules and the outbox: which stage a step is in, the ledger, and delivery claims.
+
+Deciding writes `Reminder` rows (the ledger, unique per step, stage and deadline) and groups the
+new ones by recipient into `Delivery` rows (the outbox), in one transaction. Sending happens in
+notifications/outbox.py, which claims deliveries here and records each attempt here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Index,
+    UniqueConstraint,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import Column, Field, Session, SQLModel
+
+from config.settings import DEFAULT_REMINDER_POLICY
+from models.calendar import WorkingCalendar
+from models.cycles import agency_exists_on
+from models.tables import AGENCY, STEP, STEP_OPEN, instant, table_of, utcnow
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+# Every step of the delivery was done, waived or re-dated before it could be sent.
+CANCELLED = "cancelled"
+DELIVERY_STATUSES = (PENDING, SENDING, SENT, RETRY, FAILED, CANCELLED)
+
+KIND_REMINDER = "reminder"
+KIND_DIGEST = "digest"
+ROLE_SECRETARY = "secretary"
+ROLE_ASSIGNEE = "assignee"
+ROLE_OVERSEER = "overseer"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class PolicyError(ValueError):
+    """A reminder policy file that cannot be used; the message names the file and field."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The policy and the pure stage rule
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When to remind, how to retry, and how much to send per SMTP connection."""
+
+    before_days: tuple[int, ...] = (7, 1)
+    on_due: bool = True
+    overdue_first: int = 1
+    overdue_every: int = 3
+    escalate_from: int = 5
+    digest_weekday: int = 0
+    retry_minutes: tuple[int, ...] = (10, 30, 120, 360, 1440)
+    max_attempts: int = 8
+    claim_timeout_minutes: int = 15
+    batch_size: int = 200
+
+    @property
+    def horizon_days(self) -> int:
+        """How many days ahead of a deadline the first reminder can fall."""
+        return max(self.before_days, default=0)
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """The wait after the attempts-th failed attempt (1-based), capped at the last value."""
+        minutes = self.retry_minutes[min(max(attempts, 1), len(self.retry_minutes)) - 1]
+        return timedelta(minutes=minutes)
+
+
+def _positive_int(value: object, where: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise PolicyError(f"{where}: must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def build_policy(data: Mapping[str, Any], source: str = "policy") -> ReminderPolicy:
+    """Validate a policy mapping and return the ReminderPolicy; errors name the field."""
+    overdue = data.get("overdue", {})
+    digest = data.get("digest", {})
+    delivery = data.get("delivery", {})
+    before = data.get("before_days", [7, 1])
+    if not isinstance(before, list):
+        raise PolicyError(f"{source}: before_days must be a list of day counts")
+    before_days = tuple(
+        sorted(
+            {_positive_int(d, f"{source}: before_days") for d in before},
+            reverse=True,
+        )
+    )
+    weekday = str(digest.get("weekday", "monday")).lower()
+    if weekday not in WEEKDAYS:
+        raise PolicyError(f"{source}: digest.weekday must be one of {', '.join(WEEKDAYS)}")
+    retry = delivery.get("retry_minutes", [10, 30, 120, 360, 1440])
+    if not isinstance(retry, list) or not retry:
+        raise PolicyError(f"{source}: delivery.retry_minutes must be a non-empty list")
+    return ReminderPolicy(
+        before_days=before_days,
+        on_due=bool(data.get("on_due", True)),
+        overdue_first=_positive_int(
+            overdue.get("first_working_day", 1), f"{source}: overdue.first_working_day"
+        ),
+        overdue_every=_positive_int(
+            overdue.get("every_working_days", 3), f"{source}: overdue.every_working_days"
+        ),
+        escalate_from=_positive_int(
+            overdue.get("escalate_from_working_day", 5),
+            f"{source}: overdue.escalate_from_working_day",
+        ),
+        digest_weekday=WEEKDAYS.index(weekday),
+        retry_minutes=tuple(_positive_int(m, f"{source}: delivery.retry_minutes") for m in retry),
+        max_attempts=_positive_int(
+            delivery.get("max_attempts", 8), f"{source}: delivery.max_attempts"
+        ),
+        claim_timeout_minutes=_positive_int(
+            delivery.get("claim_timeout_minutes", 15), f"{source}: delivery.claim_timeout_minutes"
+        ),
+        batch_size=_positive_int(delivery.get("batch_size", 200), f"{source}: delivery.batch_size"),
+    )
+
+
+def load_policy(path: Path = DEFAULT_REMINDER_POLICY) -> ReminderPolicy:
+    """Read the reminder policy TOML file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise PolicyError(f"{path}: no such reminder policy file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML ({exc})") from exc
+    return build_policy(data, str(path))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a step stands today: before_N, due, or overdue_W (W working days overdue)."""
+
+    name: str
+    escalated: bool = False
+
+
+def current_stage(
+    due: date, today: date, policy: ReminderPolicy, working: WorkingCalendar
+) -> Stage | None:
+    """Return the reminder stage the deadline is in today, or None if nothing is due yet.
+
+    - Before the deadline: before_N for the smallest N in before_days with days left <= N.
+    - On the deadline, and on days off right after it: due.
+    - Overdue: overdue_W where W is the latest trigger reached, the triggers being the
+      first working day after the deadline, every overdue_every working days after that, and
+      the escalation day; from the escalation day on the head is copied.
+    Only the CURRENT stage is ever returned, so a pass after downtime catches up with one mail.
+    """
+    if today < due:
+        left = (due - today).days
+        reached = [n for n in policy.before_days if left <= n]
+        return Stage(f"before_{min(reached)}") if reached else None
+    worked = working.working_days_between(due, today)
+    if worked < policy.overdue_first:
+        return Stage("due") if policy.on_due else None
+    trigger = (
+        policy.overdue_first
+        + (worked - policy.overdue_first) // policy.overdue_every * policy.overdue_every
+    )
+    if trigger < policy.escalate_from <= worked:
+        trigger = policy.escalate_from
+    return Stage(f"overdue_{trigger}", escalated=trigger >= policy.escalate_from)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+# The ledger: one row per reminder decided, keyed on the step, the stage and the deadline it was
+# computed against, so a moved deadline gets fresh reminders and a re-run never a second copy.
+class Reminder(SQLModel, table=True):
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("step_id", "stage", "due", name="uq_reminder_step_stage_due"),
+        Index("ix_reminder_pass_id", "pass_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    step_id: uuid.UUID = Field(foreign_key="step.id")
+    stage: str = Field(max_length=32)
+    due: date
+    escalated: bool = False
+    decided_on: date
+    # The pass that inserted it: lets a pass find exactly the rows it won against a rival pass.
+    pass_id: uuid.UUID
+    decided_at: datetime = instant(default_factory=utcnow)
+
+
+# The outbox: one mail to one recipient (a digest of that recipient's reminders).
+class Delivery(SQLModel, table=True):
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_status_next", "status", "next_attempt_at"),
+        Index("ix_delivery_claimed_by", "claimed_by"),
+        # `isocycle outbox` lists newest first.
+        Index("ix_delivery_created_at", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Unique per pass and recipient (reminders) or per week and recipient (overseer digest).
+    key: str = Field(max_length=400, unique=True)
+    kind: str = Field(max_length=16)
+    role: str = Field(max_length=16)
+    to_addr: str = Field(max_length=254)
+    to_name: str | None = Field(default=None, max_length=200)
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The local day it was decided on; the digest's rows are a snapshot of that day.
+    as_of: date
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    status: str = Field(default=PENDING, max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    next_attempt_at: datetime = instant(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_at: datetime | None = instant(default=None)
+    sent_at: datetime | None = instant(default=None)
+    created_at: datetime = instant(default_factory=utcnow)
+
+
+# Which reminders a delivery carries (a step's reminder can go to the secretary and an assignee).
+class DeliveryItem(SQLModel, table=True):
+    __tablename__ = "delivery_item"
+
+    delivery_id: uuid.UUID = Field(foreign_key="delivery.id", primary_key=True)
+    reminder_id: uuid.UUID = Field(foreign_key="reminder.id", primary_key=True, index=True)
+
+
+# One row per send attempt: when, by which worker, and what the SMTP server said.
+class DeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "delivery_attempt"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    delivery_id: uuid.UUID = Field(foreign_key="delivery.id", index=True)
+    at: datetime = instant(default_factory=utcnow)
+    worker: str = Field(max_length=200)
+    outcome: str = Field(max_length=16)
+    error: str | None = Field(default=None, max_length=2000)
+
+
+REMINDER = table_of(Reminder)
+DELIVERY = table_of(Delivery)
+DELIVERY_ITEM = table_of(DeliveryItem)
+DELIVERY_ATTEMPT = table_of(DeliveryAttempt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding
+
+
+@dataclass
+class DecideResult:
+    """What one deciding pass did."""
+
+    considered: int = 0
+    decided: int = 0
+    already_decided: int = 0
+    deliveries: int = 0
+    # Steps in a stage whose agency has no e-mail address at all: reported, never silent.
+    no_recipient: list[str] = field(default_factory=list)
+
+
+def _insert_ignoring_duplicates(
+    conn: Connection, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """INSERT rows, skipping those that clash on `keys` (race-safe on SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
+
+def _norm(addr: str | None) -> str | None:
+    addr = (addr or "").strip()
+    return addr.lower() if addr else None
+
+
+def worker_id() -> str:
+    """Identify this process in claims and attempt rows."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def decide_reminders(
+    *,
+    session: Session,
+    today: date,
+    now: datetime,
+    policy: ReminderPolicy,
+    working: WorkingCalendar,
+) -> DecideResult:
+    """Record today's reminders in the ledger and queue one delivery per recipient; one commit.
+
+    - One query over open steps joined with their agencies; done or waived steps are never
+      reminded, nor agencies not in operation today.
+    - A reminder already in the ledger (same step, stage and deadline) is skipped, also when a
+      rival pass inserts it at the same moment (INSERT ... ON CONFLICT DO NOTHING).
+    - Recipients: the secretary (To; the head if there is no secretary), the head in Cc when
+      escalated, and the step's assignee in a mail of their own.
+    """
+    result = DecideResult()
+    a, s = AGENCY.c, STEP.c
+    rows = session.execute(
+        select(
+            s.id,
+            s.due,
+            s.assignee_name,
+            s.assignee_email,
+            a.id.label("agency_id"),
+            a.code,
+            a.active,
+            a.valid_from,
+            a.valid_to,
+            a.secretary_name,
+            a.secretary_email,
+            a.head_name,
+            a.head_email,
+        )
+        .join_from(STEP, AGENCY, a.id == s.agency_id)
+        .where(s.state == STEP_OPEN, s.due <= today + timedelta(days=policy.horizon_days))
+    ).all()
+    stages: dict[date, Stage | None] = {}
+    pass_id = uuid.uuid4()
+    candidates: list[dict[str, Any]] = []
+    by_step: dict[uuid.UUID, Any] = {}
+    for r in rows:
+        if r.due not in stages:
+            stages[r.due] = current_stage(r.due, today, policy, working)
+        stage = stages[r.due]
+        if stage is None or not agency_exists_on(r, today):
+            continue
+        result.considered += 1
+        if not (r.secretary_email or r.assignee_email or (stage.escalated and r.head_email)):
+            result.no_recipient.append(r.code)
+            continue
+        by_step[r.id] = r
+        candidates.append(
+            {
+                "id": uuid.uuid4(),
+                "step_id": r.id,
+                "stage": stage.name,
+                "due": r.due,
+                "escalated": stage.escalated,
+                "decided_on": today,
+                "pass_id": pass_id,
+                "decided_at": now,
+            }
+        )
+    conn = session.connection()
+    _insert_ignoring_duplicates(conn, REMINDER, candidates, ("step_id", "stage", "due"))
+    won = conn.execute(
+        select(REMINDER.c.id, REMINDER.c.step_id, REMINDER.c.escalated).where(
+            REMINDER.c.pass_id == pass_id
+        )
+    ).all()
+    result.decided = len(won)
+    result.already_decided = len(candidates) - len(won)
+
+    # Group what this pass won by recipient: one delivery per address.
+    @dataclass
+    class Box:
+        role: str
+        name: str | None
+        cc: set[str] = field(default_factory=set)
+        reminders: list[uuid.UUID] = field(default_factory=list)
+
+    boxes: dict[str, Box] = {}
+
+    def add(addr: str, role: str, name: str | None, reminder_id: uuid.UUID) -> Box:
+        box = boxes.setdefault(addr, Box(role=role, name=name))
+        box.reminders.append(reminder_id)
+        return box
+
+    for rem in won:
+        r = by_step[rem.step_id]
+        secretary, head, assignee = (
+            _norm(r.secretary_email),
+            _norm(r.head_email),
+            _norm(r.assignee_email),
+        )
+        to = secretary or (head if rem.escalated else None)
+        if to is not None:
+            box = add(to, ROLE_SECRETARY, r.secretary_name if secretary else r.head_name, rem.id)
+            if rem.escalated and head and head != to:
+                box.cc.add(head)
+        if assignee and assignee != to:
+            add(assignee, ROLE_ASSIGNEE, r.assignee_name, rem.id)
+    deliveries: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for addr, box in boxes.items():
+        delivery_id = uuid.uuid4()
+        deliveries.append(
+            {
+                "id": delivery_id,
+                "key": f"{KIND_REMINDER}:{pass_id}:{addr}",
+                "kind": KIND_REMINDER,
+                "role": box.role,
+                "to_addr": addr,
+                "to_name": box.name,
+                "cc": sorted(box.cc - {addr}),
+                "as_of": today,
+                "payload": None,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+        items.extend({"delivery_id": delivery_id, "reminder_id": rid} for rid in box.reminders)
+    if deliveries:
+        conn.execute(insert(DELIVERY), deliveries)
+        conn.execute(insert(DELIVERY_ITEM), items)
+    session.commit()
+    result.deliveries = len(deliveries)
+    return result
+
+
+def queue_overseer_digest(
+    *,
+    session: Session,
+    today: date,
+    now: datetime,
+    overseer_code: str,
+) -> int:
+    """Queue this ISO week's digest of every overdue open step for the overseer; return 0 or 1.
+
+    The key is the ISO week and address, so running it again (or on a later day of the same
+    week, to catch up a missed Monday) queues nothing more. Rows are grouped by parent agency.
+    """
+    a, s = AGENCY.c, STEP.c
+    overseer = session.execute(
+        select(a.secretary_email, a.secretary_name, a.head_email, a.head_name).where(
+            a.code == overseer_code
+        )
+    ).one_or_none()
+    if overseer is None:
+        raise ValueError(f"overseer_code: no agency with code {overseer_code!r}")
+    to = _norm(overseer.secretary_email) or _norm(overseer.head_email)
+    if to is None:
+        raise ValueError(f"overseer {overseer_code}: has neither a secretary nor a head e-mail")
+    parent = AGENCY.alias("parent")
+    rows = session.execute(
+        select(
+            a.code,
+            a.name,
+            a.active,
+            a.valid_from,
+            a.valid_to,
+            parent.c.code.label("parent_code"),
+            parent.c.name.label("parent_name"),
+            s.key,
+            s.title,
+            s.year,
+            s.due,
+        )
+        .join_from(STEP, AGENCY, a.id == s.agency_id)
+        .outerjoin(parent, parent.c.id == a.parent_id)
+        .where(s.state == STEP_OPEN, s.due < today)
+        .order_by(parent.c.code, a.code, s.due, s.key)
+    ).all()
+    groups: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if not agency_exists_on(r, today):
+            continue
+        group = groups.setdefault(
+            r.parent_code or "",
+            {"parent_code": r.parent_code, "parent_name": r.parent_name, "rows": []},
+        )
+        group["rows"].append(
+            {
+                "code": r.code,
+                "name": r.name,
+                "key": r.key,
+                "title": r.title,
+                "year": r.year,
+                "due": r.due.isoformat(),
+                "days_overdue": (today - r.due).days,
+            }
+        )
+    iso = today.isocalendar()
+    cc = _norm(overseer.head_email)
+    digest_id = uuid.uuid4()
+    _insert_ignoring_duplicates(
+        session.connection(),
+        DELIVERY,
+        [
+            {
+                "id": digest_id,
+                "key": f"{KIND_DIGEST}:{iso.year}-W{iso.week:02d}:{to}",
+                "kind": KIND_DIGEST,
+                "role": ROLE_OVERSEER,
+                "to_addr": to,
+                "to_name": overseer.secretary_name or overseer.head_name,
+                "cc": [cc] if cc and cc != to else [],
+                "as_of": today,
+                "payload": {"groups": list(groups.values())},
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        ],
+        ("key",),
+    )
+    queued = session.execute(
+        select(func.count()).select_from(DELIVERY).where(DELIVERY.c.id == digest_id)
+    ).scalar_one()
+    session.commit()
+    return int(queued)
+
+
+# ---------------------------------------------------------------------------------------------
+# Claiming and recording
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery this worker holds, with what is needed to render it."""
+
+    id: uuid.UUID
+    kind: str
+    role: str
+    to_addr: str
+    to_name: str | None
+    cc: tuple[str, ...]
+    as_of: date
+    attempts: int
+    payload: dict[str, Any] | None
+    items: tuple[dict[str, Any], ...] = ()
+
+
+def claim_batch(
+    *, session: Session, now: datetime, policy: ReminderPolicy, token: str
+) -> list[ClaimedDelivery]:
+    """Atomically claim up to batch_size deliveries that are due, and return them with items.
+
+    A conditional UPDATE marks rows `sending` only if they are still pending/retry and due, or
+    `sending` with a claim older than claim_timeout (its worker died); a rival worker's UPDATE
+    then matches nothing. `token` is unique per claim, so the rows read back are exactly ours.
+    """
+    d = DELIVERY.c
+    stale = now - timedelta(minutes=policy.claim_timeout_minutes)
+    claimable = or_(
+        and_(d.status.in_((PENDING, RETRY)), d.next_attempt_at <= now),
+        and_(d.status == SENDING, d.claimed_at < stale),
+    )
+    ids = (
+        session.execute(
+            select(d.id).where(claimable).order_by(d.next_attempt_at, d.id).limit(policy.batch_size)
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        session.commit()
+        return []
+    session.execute(
+        update(DELIVERY)
+        .where(d.id.in_(ids), claimable)
+        .values(status=SENDING, claimed_by=token, claimed_at=now)
+    )
+    session.commit()
+    claimed = session.execute(
+        select(
+            d.id, d.kind, d.role, d.to_addr, d.to_name, d.cc, d.as_of, d.attempts, d.payload
+        ).where(d.claimed_by == token, d.status == SENDING)
+    ).all()
+    items: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    reminder_ids = [c.id for c in claimed if c.kind == KIND_REMINDER]
+    if reminder_ids:
+        a, s, r, i = AGENCY.c, STEP.c, REMINDER.c, DELIVERY_ITEM.c
+        for row in session.execute(
+            select(
+                i.delivery_id,
+                r.stage,
+                r.escalated,
+                r.due.label("reminded_due"),
+                s.key,
+                s.title,
+                s.year,
+                s.due,
+                s.state,
+                a.code,
+                a.name,
+            )
+            .join_from(DELIVERY_ITEM, REMINDER, r.id == i.reminder_id)
+            .join(STEP, s.id == r.step_id)
+            .join(AGENCY, a.id == s.agency_id)
+            .where(i.delivery_id.in_(reminder_ids))
+            .order_by(s.due, a.code, s.key)
+        ):
+            items[row.delivery_id].append(dict(row._mapping))
+    session.commit()
+    return [
+        ClaimedDelivery(
+            id=c.id,
+            kind=c.kind,
+            role=c.role,
+            to_addr=c.to_addr,
+            to_name=c.to_name,
+            cc=tuple(c.cc or ()),
+            as_of=c.as_of,
+            attempts=c.attempts,
+            payload=c.payload,
+            items=tuple(items.get(c.id, ())),
+        )
+        for c in claimed
+    ]
+
+
+def still_due(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items whose step is still open and still has the deadline it was reminded for."""
+    return [it for it in items if it["state"] == STEP_OPEN and it["due"] == it["reminded_due"]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one send attempt: sent, retry (temporary) or failed (permanent)."""
+
+    status: str
+    error: str | None = None
+
+
+def record_outcome(
+    *,
+    session: Session,
+    delivery: ClaimedDelivery,
+    outcome: Outcome,
+    now: datetime,
+    policy: ReminderPolicy,
+    token: str,
+) -> str:
+    """Store one attempt's result on the delivery (if we still hold it) and as an attempt row.
+
+    Returns the delivery's new status. A temporary failure becomes `retry` with a backoff, or
+    `failed` once max_attempts is reached; it is never retried forever.
+    """
+    attempts = delivery.attempts + (0 if outcome.status == CANCELLED else 1)
+    status, next_at = outcome.status, now
+    error = outcome.error
+    if status == RETRY:
+        if attempts >= policy.max_attempts:
+            status = FAILED
+            error = f"gave up after {attempts} attempts; last error: {error}"
+        else:
+            next_at = now + policy.retry_delay(attempts)
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": attempts,
+        "last_error": (error or None) and error[:2000],
+        "next_attempt_at": next_at,
+    }
+    if status == SENT:
+        values["sent_at"] = now
+    d = DELIVERY.c
+    conn = session.connection()
+    conn.execute(
+        update(DELIVERY)
+        .where(d.id == delivery.id, d.claimed_by == token, d.status == SENDING)
+        .values(**values)
+    )
+    if outcome.status != CANCELLED:
+        conn.execute(
+            insert(DELIVERY_ATTEMPT).values(
+                id=uuid.uuid4(),
+                delivery_id=delivery.id,
+                at=now,
+                worker=token[:200],
+                outcome=status,
+                error=(error or None) and error[:2000],
+            )
+        )
+    session.commit()
+    return status
+
+
+def outbox_rows(
+    *, session: Session, failed_only: bool = False, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Return deliveries, newest first: recipient, kind, status, attempts, last error, times."""
+    d = DELIVERY.c
+    query = select(
+        d.id,
+        d.kind,
+        d.role,
+        d.to_addr,
+        d.cc,
+        d.as_of,
+        d.status,
+        d.attempts,
+        d.last_error,
+        d.next_attempt_at,
+        d.sent_at,
+        d.created_at,
+        select(func.count())
+        .select_from(DELIVERY_ITEM)
+        .where(DELIVERY_ITEM.c.delivery_id == d.id)
+        .scalar_subquery()
+        .label("items"),
+    ).order_by(d.created_at.desc(), d.to_addr)
+    if failed_only:
+        query = query.where(d.status == FAILED)
+    return [dict(r._mapping) for r in session.execute(query.limit(limit))]
+
+
+def outbox_counts(*, session: Session) -> dict[str, int]:
+    """Return how many deliveries are in each status."""
+    d = DELIVERY.c
+    counts = dict(session.execute(select(d.status, func.count()).group_by(d.status)).tuples().all())
+    return {status: int(counts.get(status, 0)) for status in DELIVERY_STATUSES}
