@@ -599,6 +599,7 @@ def claim_batch(
                 r.stage,
                 r.escalated,
                 r.due.label("reminded_due"),
+                s.id.label("step_id"),
                 s.key,
                 s.title,
                 s.year,

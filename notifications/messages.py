@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from config.settings import Settings
 from models.reminders import ROLE_ASSIGNEE, ReminderPolicy
+from notifications.links import step_link
 
 # One environment for the process. HTML templates are always autoescaped: agency names, titles
 # and notes are user input. The .txt templates (subject, plain-text part) are not HTML, so they
@@ -48,11 +49,9 @@ class EmailMessage:
 
 
 def step_url(base_url: str, code: str, year: int, key: str) -> str:
-    """The web page of one step of an agency's cycle."""
-    return (
-        f"{base_url.rstrip('/')}/agencies/{quote(code, safe='')}/cycles/{year}"
-        f"/steps/{quote(key, safe=':')}"
-    )
+    """The web page of one step of an agency's cycle (behind the login)."""
+    base = base_url.rstrip("/")
+    return f"{base}/agencies/{quote(code, safe='')}/{year}/steps/{quote(key, safe=':')}"
 
 
 def when(days: int) -> str:
@@ -89,6 +88,7 @@ def render_reminder(
     Each item needs: code, name, year, key, title, due (date) and escalated.
     """
     rows = []
+    issued = datetime.combine(today, time(), tzinfo=settings.zone)
     for it in sorted(items, key=lambda i: (i["due"], i["code"], i["key"])):
         days = (it["due"] - today).days
         rows.append(
@@ -99,7 +99,11 @@ def render_reminder(
                 "due": it["due"],
                 "days": days,
                 "when": when(days),
-                "url": step_url(settings.base_url, it["code"], it["year"], it["key"]),
+                # A one-click link when we know the step: it opens the completion form without
+                # a password (it still asks for the document number).
+                "url": step_link(settings, it["step_id"], issued)
+                if "step_id" in it
+                else step_url(settings.base_url, it["code"], it["year"], it["key"]),
             }
         )
     agencies = sorted({r["agency_name"] for r in rows})

@@ -25,6 +25,7 @@ from models.reminders import (
     queue_overseer_digest,
 )
 from models.tables import AGENCY, STEP
+from notifications.links import read_link, step_link
 from notifications.messages import render_reminder
 from notifications.outbox import deliver_pending, digest_pass, reminder_pass
 
@@ -140,19 +141,29 @@ def test_it_sends_one_vietnamese_digest_per_recipient(session, opened_2026, sett
         "[Báo cáo Thủ trưởng] Nhắc việc ISO 9001: 5 việc, 5 việc quá hạn"
     )
     text, html = mail.text, mail.html
+    # Each step has a one-click link, signed for that step alone.
+    audit = find_step(session=session, agency_code="SNGV", year=2026, key="internal_audit")
+    audit_link = step_link(
+        settings, audit.id, datetime.combine(OCT_27, time(), tzinfo=settings.zone)
+    )
+    assert read_link(settings, audit_link.rsplit("/", 1)[1], at(OCT_27)) == audit.id
     for part in (text, html):
         assert "Kính gửi Nguyễn Thị Hà" in part
         assert "Đánh giá nội bộ" in part
         assert "Kiện toàn Ban chỉ đạo ISO, thư ký ISO" in part
         assert "15/10/2026" in part and "quá hạn 12 ngày" in part
-        assert "http://127.0.0.1:8000/agencies/SNGV/cycles/2026/steps/internal_audit" in part
+        assert audit_link in part
         assert "thư ký ISO (đầu mối) của Sở Ngoại vụ" in part
         assert "Sở Khoa học và Công nghệ (Phòng Tiêu chuẩn Đo lường Chất lượng)" in part
         # Not yet due (10/11) or not in a stage: not in the mail.
         assert "Xem xét của lãnh đạo" not in part
     # yagmail's "\n" -> "<br>" rewriting must not touch our parts: the text is what we rendered.
     assert "<br" not in text and "<td>" not in text
-    assert '<a href="http://127.0.0.1:8000/agencies/SNGV/cycles/2026/steps/plan">' in html
+    plan = find_step(session=session, agency_code="SNGV", year=2026, key="plan")
+    assert (
+        f'<a href="{step_link(settings, plan.id, datetime.combine(OCT_27, time(), tzinfo=settings.zone))}">'
+        in html
+    )
     assert mail.message["Message-ID"].endswith("@isocycle>")
 
 
@@ -169,7 +180,13 @@ def test_it_renders_the_text_part_unchanged(session, opened_2026, settings, rule
             {**r, "escalated": True}
             for r in session.execute(
                 select(
-                    AGENCY.c.code, AGENCY.c.name, STEP.c.year, STEP.c.key, STEP.c.title, STEP.c.due
+                    STEP.c.id.label("step_id"),
+                    AGENCY.c.code,
+                    AGENCY.c.name,
+                    STEP.c.year,
+                    STEP.c.key,
+                    STEP.c.title,
+                    STEP.c.due,
                 )
                 .join_from(STEP, AGENCY, AGENCY.c.id == STEP.c.agency_id)
                 .where(AGENCY.c.code == "SKHCN", STEP.c.due < OCT_27)

@@ -19,10 +19,10 @@ from models.calendar import RuleSet
 from models.cycles import find_step, open_cycle
 from models.demo import load_demo
 from models.users import create_demo_users
+from notifications.links import step_link
 from tests.conftest import TODAY
 from tests.web_support import NOW, PASSWORD
 from web.app import create_app
-from web.links import step_link
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

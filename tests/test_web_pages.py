@@ -15,9 +15,9 @@ from sqlmodel import select
 from models.cycles import find_step
 from models.tables import Step
 from models.users import LOGIN_MAX_FAILURES, LoginAttempt
+from notifications.links import LINK_TTL, feed_token, link_token, step_link
 from tests.web_support import NOW, PASSWORD, csrf_of, login
 from web.app import create_app
-from web.links import LINK_TTL, feed_token, link_token, step_link
 
 
 def step_id(session, code: str, key: str):

@@ -22,6 +22,7 @@ from models import agencies as agency_rules
 from models import cycles
 from models.tables import AGENCY, Agency, Step
 from models.users import authenticate, login_blocked
+from notifications.links import LinkError, check_feed_token, feed_token, read_link
 from web import dashboard as dash
 from web import ical
 from web.api import printable
@@ -38,7 +39,6 @@ from web.deps import (
     local_day,
     pop_flash,
 )
-from web.links import LinkError, check_feed_token, feed_token, read_link
 
 router = APIRouter(include_in_schema=False)
 
