@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/isocycle --db $(DEMO_DB) demo
+	$(BIN)/isocycle --db $(DEMO_DB) demo --serve
 
 test: $(STAMP) lint pytest
 

@@ -23,6 +23,7 @@ from cli.common import (
     vn_date,
 )
 from cli.reminders import app as reminders_app
+from cli.serve import serve as serve_command
 from cli.web import register as register_web
 from models import agencies as agency_rules
 from models import cycles
@@ -30,6 +31,7 @@ from models.agencies import ImportFailed
 from models.calendar import CalendarError, RuleSet, load_rule_set
 from models.db import migrate
 from models.demo import load_demo
+from models.users import create_demo_users
 
 app = typer.Typer(
     help="isocycle: the yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
@@ -43,6 +45,7 @@ app.add_typer(cycle_app, name="cycle")
 app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, history
 register_web(app)
 app.add_typer(reminders_app)
+app.command("serve")(serve_command)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",
@@ -283,14 +286,20 @@ def demo(
     today: Annotated[
         str | None, typer.Option("--today", help="Pretend today is this date.")
     ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then run the site and the scheduler (isocycle serve).")
+    ] = False,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
-    """Load a realistic Hà Tĩnh province, open this year's cycle and show its status."""
+    """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts."""
     current = parse_day(today, "--today") if today else local_today()
     eng = engine()
     migrate(eng)
     eng.dispose()
     with session_scope() as session:
         counts = load_demo(session=session, rules=rules(), today=current)
+        accounts = create_demo_users(session=session)
     typer.echo(f"Demo loaded: {counts}")
     rows = _status_rows(current.year, None, current.isoformat())
     overdue = [r for r in rows if r["status"] == "overdue"]
@@ -302,6 +311,11 @@ def demo(
         typer.echo(
             f"... và {len(overdue) - 40} bước khác. Xem tất cả: isocycle status {current.year}"
         )
+    typer.echo("\nTài khoản thử (demo accounts), mật khẩu (password) / vai trò (role) / đơn vị:")
+    for username, password, role, code in accounts:
+        typer.echo(f"  {username:<16} {password}  {role:<10} {code or ''}")
+    if serve:
+        serve_command(host=host, port=port)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated
 
@@ -122,28 +121,6 @@ def outbox(
         ],
     )
     typer.echo("\n" + ", ".join(f"{k}: {v}" for k, v in counts.items()))
-
-
-@app.command()
-def serve() -> None:
-    """Run the scheduler in the foreground (exactly one per database)."""
-    from flows.schedules import build_scheduler
-
-    cfg = settings()
-    eng = engine()
-    ensure_schema(eng)
-    eng.dispose()
-    scheduler = build_scheduler(cfg)
-    scheduler.start()
-    for job in scheduler.get_jobs():
-        typer.echo(f"{job.id}: {job.name}; next run {job.next_run_time}")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scheduler.shutdown()
 
 
 @app.command()

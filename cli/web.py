@@ -1,4 +1,4 @@
-"""`isocycle users ...` and `isocycle web`: accounts, API tokens and the web server."""
+"""`isocycle users ...`: accounts and API tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import engine, ensure_schema, fail, session_scope, settings
+from cli.common import fail, session_scope
 from models.users import ROLES, UserError, create_demo_users, create_user, get_user, issue_token
 
 users_app = typer.Typer(help="Web accounts and API tokens (tài khoản).", no_args_is_help=True)
@@ -62,24 +62,6 @@ def users_demo() -> None:
         typer.echo(f"{username:12} {password}  {role}{' ' + agency if agency else ''}")
 
 
-def web(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
-) -> None:
-    """Run the web app (pages and /api/v1) with uvicorn."""
-    import uvicorn
-
-    from web.app import create_app, settle_heap
-
-    eng = engine()
-    ensure_schema(eng)
-    eng.dispose()
-    app = create_app(settings())
-    settle_heap()
-    uvicorn.run(app, host=host, port=port, proxy_headers=False)
-
-
 def register(app: typer.Typer) -> None:
-    """Add `users` and `web` to the main CLI."""
+    """Add `users` to the main CLI."""
     app.add_typer(users_app, name="users")
-    app.command("web")(web)
