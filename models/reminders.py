@@ -733,3 +733,43 @@ def outbox_counts(*, session: Session) -> dict[str, int]:
     d = DELIVERY.c
     counts = dict(session.execute(select(d.status, func.count()).group_by(d.status)).tuples().all())
     return {status: int(counts.get(status, 0)) for status in DELIVERY_STATUSES}
+
+
+# ---------------------------------------------------------------------------------------------
+# The log an agency's page shows
+
+
+def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> list[dict[str, Any]]:
+    """Return the agency's reminders, newest first, each with the mail that carried it.
+
+    A reminder sent to the secretary and to an assignee appears once per mail. Fields: decided_on,
+    stage, escalated, due, step key and title, and the delivery's recipient, status, attempts,
+    last error and sent_at (None for a reminder whose mail is not yet queued).
+    """
+    r, s, i, d = REMINDER.c, STEP.c, DELIVERY_ITEM.c, DELIVERY.c
+    rows = session.execute(
+        select(
+            r.decided_on,
+            r.decided_at,
+            r.stage,
+            r.escalated,
+            r.due,
+            s.key,
+            s.title,
+            s.year,
+            d.id.label("delivery_id"),
+            d.to_addr,
+            d.role,
+            d.status,
+            d.attempts,
+            d.last_error,
+            d.sent_at,
+        )
+        .join_from(REMINDER, STEP, s.id == r.step_id)
+        .outerjoin(DELIVERY_ITEM, i.reminder_id == r.id)
+        .outerjoin(DELIVERY, d.id == i.delivery_id)
+        .where(s.agency_id == agency_id)
+        .order_by(r.decided_at.desc(), s.due, s.key)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
