@@ -33,6 +33,8 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.reminders
+	$(BIN)/python -m bench.iso
+	$(BIN)/python -m bench.web 300
 
 clean:
 	rm -rf $(VENV) isocycle-demo.db* outbox
