@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -73,7 +74,11 @@ def site(settings: Settings) -> Iterator[tuple[str, Settings]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium)"
+    if not Path(CHROMIUM).exists():
+        # CI installs it (.ci/run) and must run these tests; a developer's machine may lack it.
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
