@@ -516,6 +516,33 @@ def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _complete_step(
+    *,
+    session: Session,
+    step: Step,
+    done_on: date,
+    ref: str,
+    note: str | None,
+    actor: str,
+    today: date,
+    override_reason: str | None = None,
+) -> None:
+    """Mark the step a record completes; a refusal rolls back the whole write as an IsoError."""
+    try:
+        cycles.mark_done(
+            session=session,
+            step=step,
+            done_on=done_on,
+            ref=ref,
+            note=note,
+            actor=actor,
+            today=today,
+            override_reason=override_reason,
+        )
+    except cycles.StepError as exc:
+        raise _fail_step(session, exc) from exc
+
+
 def _fail_step(session: Session, exc: cycles.StepError) -> IsoError:
     session.rollback()
     return IsoError(str(exc))
@@ -654,18 +681,15 @@ def record_audit(
         },
     )
     if step is not None:
-        try:
-            cycles.mark_done(
-                session=session,
-                step=step,
-                done_on=end_on,
-                ref=audit.ref,
-                note=None,
-                actor=actor,
-                today=today,
-            )
-        except cycles.StepError as exc:
-            raise _fail_step(session, exc) from exc
+        _complete_step(
+            session=session,
+            step=step,
+            done_on=end_on,
+            ref=audit.ref,
+            note=None,
+            actor=actor,
+            today=today,
+        )
     session.commit()
     return audit
 
@@ -1277,18 +1301,15 @@ def set_objective_decision(
         old=old,
         new={"ref": ref_text, "issued_on": issued_on},
     )
-    try:
-        cycles.mark_done(
-            session=session,
-            step=step,
-            done_on=issued_on,
-            ref=ref_text,
-            note=None,
-            actor=actor,
-            today=today,
-        )
-    except cycles.StepError as exc:
-        raise _fail_step(session, exc) from exc
+    _complete_step(
+        session=session,
+        step=step,
+        done_on=issued_on,
+        ref=ref_text,
+        note=None,
+        actor=actor,
+        today=today,
+    )
     session.commit()
     return decision
 
@@ -1433,18 +1454,15 @@ def _complete_objectives_review(
             ObjectiveDecision.agency_id == agency.id, ObjectiveDecision.year == year
         )
     ).one_or_none()
-    try:
-        cycles.mark_done(
-            session=session,
-            step=step,
-            done_on=on,
-            ref=f"Kết quả MTCL {decision.ref}" if decision else f"Kết quả MTCL {year}",
-            note=None,
-            actor=actor,
-            today=today,
-        )
-    except cycles.StepError as exc:
-        raise _fail_step(session, exc) from exc
+    _complete_step(
+        session=session,
+        step=step,
+        done_on=on,
+        ref=f"Kết quả MTCL {decision.ref}" if decision else f"Kết quả MTCL {year}",
+        note=None,
+        actor=actor,
+        today=today,
+    )
 
 
 def list_objectives(*, session: Session, agency_code: str, year: int) -> list[dict[str, Any]]:
@@ -1592,19 +1610,16 @@ def record_review(
             "inputs": inputs,
         },
     )
-    try:
-        cycles.mark_done(
-            session=session,
-            step=step,
-            done_on=held_on,
-            ref=ref,
-            note=None,
-            actor=actor,
-            today=today,
-            override_reason=reason,
-        )
-    except cycles.StepError as exc:
-        raise _fail_step(session, exc) from exc
+    _complete_step(
+        session=session,
+        step=step,
+        done_on=held_on,
+        ref=ref,
+        note=None,
+        actor=actor,
+        today=today,
+        override_reason=reason,
+    )
     session.commit()
     return review
 
