@@ -2,12 +2,74 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import time
+from datetime import timedelta
 from typing import Annotated
 
 import typer
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from cli.common import engine, ensure_schema, settings
+from models import lease
+from models.tables import utcnow
+
+log = logging.getLogger(__name__)
+# Renewed every minute on a thread of its own, so a long reminder pass cannot let it lapse.
+LEASE_TTL = timedelta(minutes=5)
+LEASE_RENEW_SECONDS = 60
+
+
+def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
+    """Keep the scheduler lease; if another process has taken it, stop scheduling here."""
+    with Session(eng) as session:
+        kept = lease.acquire(
+            session=session, name=lease.SCHEDULER, holder=holder, now=utcnow(), ttl=LEASE_TTL
+        )
+    if not kept:
+        log.error("scheduler lease lost to another process; pausing this scheduler")
+        jobs.pause()
+
+
+def start_scheduler(eng: Engine) -> tuple[BackgroundScheduler, str] | None:
+    """Start the scheduler if this process wins the database lease, else return None."""
+    from flows.schedules import build_scheduler
+
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    with Session(eng) as session:
+        won = lease.acquire(
+            session=session, name=lease.SCHEDULER, holder=holder, now=utcnow(), ttl=LEASE_TTL
+        )
+        current = lease.holder_of(session=session, name=lease.SCHEDULER)
+    if not won:
+        typer.echo(
+            f"Another process ({current}) runs the scheduler for this database; "
+            "this one does not (exactly one scheduler per database)."
+        )
+        return None
+    jobs = build_scheduler(settings())
+    jobs.add_executor(ThreadPoolExecutor(max_workers=1), alias="lease")
+    jobs.add_job(
+        _renew,
+        "interval",
+        seconds=LEASE_RENEW_SECONDS,
+        args=[eng, holder, jobs],
+        id="scheduler-lease",
+        executor="lease",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    jobs.start()
+    for job in jobs.get_jobs():
+        if job.id != "scheduler-lease":
+            typer.echo(f"Lịch (job) {job.id}: {job.name}; next run {job.next_run_time}")
+    return jobs, holder
 
 
 def serve(
@@ -17,23 +79,16 @@ def serve(
         bool,
         typer.Option(
             "--scheduler/--no-scheduler",
-            help="Run the reminder scheduler here. Exactly one process per database may.",
+            help="Run the reminder scheduler here (only if no other process runs it).",
         ),
     ] = True,
     web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the web app and API.")] = True,
 ) -> None:
     """Run the web app and the scheduler (open_cycle, send_reminders, overseer_digest)."""
-    from flows.schedules import build_scheduler
-
     cfg = settings()
     eng = engine()
     ensure_schema(eng)
-    eng.dispose()
-    jobs = build_scheduler(cfg) if scheduler else None
-    if jobs is not None:
-        jobs.start()
-        for job in jobs.get_jobs():
-            typer.echo(f"Lịch (job) {job.id}: {job.name}; next run {job.next_run_time}")
+    running = start_scheduler(eng) if scheduler else None
     try:
         if web:
             import uvicorn
@@ -44,11 +99,15 @@ def serve(
             settle_heap()
             typer.echo(f"Trang web (site): http://{host}:{port}/")
             uvicorn.run(app, host=host, port=port, proxy_headers=False)
-        elif jobs is not None:
+        elif running is not None:
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        if jobs is not None:
+        if running is not None:
+            jobs, holder = running
             jobs.shutdown(wait=False)
+            with Session(eng) as session:
+                lease.release(session=session, name=lease.SCHEDULER, holder=holder)
+        eng.dispose()
