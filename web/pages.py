@@ -19,7 +19,7 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles
+from models import cycles, iso
 from models.tables import AGENCY, Agency, Step
 from models.users import authenticate, login_blocked
 from web import dashboard as dash
@@ -482,6 +482,8 @@ def dashboard(
         "kind_labels": dash.KIND_LABELS,
         "labels": dash.STATUS_LABELS,
         "query": request.url.query,
+        "severity": dash.severity_table(session=session, board=board),
+        "severity_labels": iso.SEVERITY_LABELS,
     }
     return render(request, "dashboard.html", ctx, viewer)
 
