@@ -184,6 +184,9 @@ def test_it_takes_the_readme_screenshots(settings, session, rules: RuleSet, brow
         # The feed token is derived from the agency's random id: masked.
         feed = page.locator(".feed input")
         page.screenshot(path=str(SCREENSHOTS / "secretary.png"), full_page=True, mask=[feed])
+        page.goto(f"{base}/agencies/SNGV/2026/audits")
+        expect(page.locator("table.findings")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "audits.png"), full_page=True)
         context.close()
     assert (SCREENSHOTS / "dashboard.png").stat().st_size > 10_000
 
