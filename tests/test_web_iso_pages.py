@@ -272,3 +272,27 @@ def test_it_counts_findings_by_severity_on_the_dashboard(client, tokens):
     client.cookies.clear()
     login(client, "sec_sct")
     assert 'data-severity-agency="SNGV"' not in client.get("/dashboard?year=2026").text
+
+
+def test_it_refuses_a_huge_action_number_without_a_server_error(client, tokens, session):
+    csrf = signed_in(client)
+    record_audit(client, csrf)
+    huge = "99999999999999999999"
+    done = post(client, f"/agencies/SNGV/2026/actions/{huge}/done", csrf, {"done_on": "2026-11-02"})
+    assert done.status_code == 422 and "#0" in done.text
+    opened = post(
+        client,
+        "/agencies/SNGV/2026/actions",
+        csrf,
+        {"finding": huge, "description": "Sửa", "owner_name": "Hoa"},
+    )
+    assert opened.status_code == 422 and "hãy chọn một phát hiện" in opened.text
+    assert session.exec(select(CorrectiveAction)).all() == []
+
+
+def test_it_names_the_records_in_the_cycle_history(client, tokens):
+    csrf = signed_in(client)
+    record_audit(client, csrf)
+    page = client.get("/agencies/SNGV?year=2026").text
+    assert "<td>Ghi nhận</td><td>Đánh giá nội bộ 2026-10-07 25/BC-ĐGNB</td>" in page
+    assert "<td>Tạo mới</td><td>Phát hiện 2</td>" in page

@@ -207,10 +207,9 @@ def action_submit(
     today = local_day(settings, now)
 
     def write(agency: Agency, f: dict[str, str], actor: str) -> str:
-        try:
-            finding = int(f.get("finding", ""))
-        except ValueError as exc:
-            raise FormError("Phát hiện: hãy chọn một phát hiện.") from exc
+        finding = _number(f.get("finding", ""))
+        if not finding:
+            raise FormError("Phát hiện: hãy chọn một phát hiện.")
         action = iso.add_action(
             session=session,
             agency_code=agency.code,
@@ -240,10 +239,15 @@ def action_submit(
 
 
 def _number(text: str) -> int:
+    """A record number from a path or form; 0 (which no record has) when it is not one.
+
+    Larger numbers than any record's are cut off here: the database refuses integers past 64 bits.
+    """
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
-        return 0  # no action has number 0: the model names it
+        return 0
+    return number if 0 < number <= 1_000_000 else 0
 
 
 @router.post("/agencies/{code}/{year}/actions/{number}/done")

@@ -54,6 +54,13 @@ ACTION_LABELS = {
     "waived": "Không áp dụng",
     "open": "Mở chu kỳ",
     "create": "Tạo mới",
+    "reopened": "Mở lại",
+    "recorded": "Ghi nhận",
+    "created": "Tạo mới",
+    "updated": "Cập nhật",
+    "verified": "Xác nhận hiệu quả",
+    "not_effective": "Chưa hiệu quả",
+    "results": "Cập nhật kết quả",
 }
 # The core's refusals, in Vietnamese for the form (the API keeps the English text).
 STEP_ERRORS_VI = [
