@@ -230,7 +230,7 @@ def test_it_prefills_the_review_and_needs_a_reason_before_the_audit(client, toke
     csrf = signed_in(client)
     record_audit(client, csrf)
     page = client.get(REVIEW).text
-    assert "2026-10-05 → 2026-10-07" in page and "không phù hợp nặng: 1" in page
+    assert "05/10/2026 → 07/10/2026" in page and "không phù hợp nặng: 1" in page
     early = {"held_on": "2026-09-15", "minutes_ref": "05/BB-SNgV", "decisions": "Duy trì"}
     refused = post(client, REVIEW, csrf, early)
     assert refused.status_code == 422

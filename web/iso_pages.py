@@ -536,6 +536,7 @@ def _review_page(
         )
     except iso.IsoError:
         review = None
+    inputs = iso.review_inputs(session=session, agency_id=agency.id, year=year)
     if values is None and review is not None:
         values = {
             "held_on": review.held_on.isoformat(),
@@ -548,7 +549,8 @@ def _review_page(
         "year": year,
         "today": today,
         "review": review,
-        "inputs": iso.review_inputs(session=session, agency_id=agency.id, year=year),
+        "inputs": inputs,
+        "audit_dates": [[date.fromisoformat(d) for d in pair] for pair in inputs["audit"]["dates"]],
         "severity_labels": iso.SEVERITY_LABELS,
         "can_write": viewer.scope.can_write(agency.id),
         "error": error,
