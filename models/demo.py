@@ -13,10 +13,11 @@ from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from config.settings import CONFIG_DIR
+from models import iso
 from models.agencies import FIELDS, upsert_agencies
 from models.calendar import RuleSet
 from models.cycles import mark_done, open_cycle
-from models.tables import AGENCY, STEP_OPEN, Step
+from models.tables import AGENCY, STEP, STEP_OPEN, Step
 
 UNITS_CSV = CONFIG_DIR / "data" / "vn_units_2025.csv"
 HA_TINH = "42"
@@ -139,17 +140,22 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
         counts[f"steps_{year}"] = open_cycle(
             session=session, year=year, rules=rules, actor="demo"
         ).created
+    counts |= load_demo_records(session=session, rules=rules, today=today)
     codes: dict[uuid.UUID, str] = dict(
         session.execute(select(AGENCY.c.id, AGENCY.c.code)).tuples().all()
     )
     done = 0
+    with_records = set(_demo_record_codes(session))
     for year in (today.year - 1, today.year):
         steps = session.exec(
             orm_select(Step)
             .where(Step.year == year, Step.state == STEP_OPEN, col(Step.due) <= today)
+            .where(col(Step.key) == col(Step.step_type))  # calendar steps; records own the rest
             .order_by(col(Step.due))
         ).all()
         for step in steps:
+            if codes[step.agency_id] in with_records and step.step_type in RECORD_STEPS:
+                continue  # completed (or left open) by the records, not by chance
             roll = _pick(f"{codes[step.agency_id]}:{year}:{step.key}", 12)
             if roll >= 10 and year == today.year:
                 continue  # left open: overdue
@@ -170,3 +176,234 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
             )
     counts["steps_done"] = done
     return counts
+
+
+# Findings as the seed reports word them: (severity, clause, unit, description, action).
+DEMO_FINDINGS = [
+    (
+        "major",
+        "8.5.1",
+        "Bộ phận Một cửa",
+        "Hồ sơ giải quyết trễ hạn không có phiếu xin lỗi, hẹn lại ngày trả kết quả",
+        "Rà soát hồ sơ trễ hạn, lập phiếu xin lỗi theo mẫu và nhắc việc tự động",
+    ),
+    (
+        "minor",
+        "7.5.3",
+        "Văn phòng",
+        "Danh mục tài liệu nội bộ chưa cập nhật quy trình đã sửa đổi",
+        "Cập nhật danh mục tài liệu, thu hồi bản cũ tại các phòng",
+    ),
+    (
+        "minor",
+        "9.1.3",
+        "Phòng chuyên môn",
+        "Chưa phân tích kết quả đo lường mục tiêu chất lượng 6 tháng",
+        "Lập báo cáo phân tích mục tiêu 6 tháng, trình lãnh đạo",
+    ),
+    (
+        "observation",
+        "7.1.6",
+        "Văn phòng",
+        "Nên số hoá sổ theo dõi văn bản đến để tra cứu nhanh",
+        None,
+    ),
+]
+# The calendar steps that the records of load_demo_records complete.
+RECORD_STEPS = {
+    "internal_audit",
+    "management_review",
+    "corrective_actions",
+    "quality_objectives",
+    "objectives_review",
+}
+DEMO_OBJECTIVES = [
+    ("Tỷ lệ hồ sơ TTHC giải quyết đúng hạn", ">=", 98.0, "%"),
+    ("Tỷ lệ hài lòng của tổ chức, cá nhân", ">=", 90.0, "%"),
+    ("Số phản ánh, kiến nghị về thái độ phục vụ", "<=", 2.0, "vụ"),
+]
+
+
+def _demo_record_codes(session: Session, year: int | None = None) -> list[str]:
+    """SNGV, SCT and the first two communes of the demo province (with a cycle in `year`)."""
+    wanted = ["SNGV", "SCT"] + [f"UB{u['unit_code']}" for u in ha_tinh_communes()[:2]]
+    query = select(AGENCY.c.code).where(AGENCY.c.code.in_(wanted))
+    if year is not None:
+        # Communes began on 1/7/2025: they have no cycle before 2026.
+        query = query.join(STEP, STEP.c.agency_id == AGENCY.c.id).where(
+            STEP.c.year == year, STEP.c.key == "internal_audit"
+        )
+    present = set(session.execute(query).scalars())
+    return [c for c in wanted if c in present]
+
+
+def load_demo_records(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
+    """Record audits, findings, corrective actions, objectives and reviews for a few agencies.
+
+    Last year's records are complete; this year's only go as far as `today`. Records already
+    there are left alone, so loading the demo twice adds nothing.
+    """
+    iso_rules = iso.load_iso_rules()
+    counts = {"audits": 0, "actions": 0, "objectives": 0}
+    for year in (today.year - 1, today.year):
+        for i, code in enumerate(_demo_record_codes(session, year)):
+            counts["objectives"] += _demo_objectives(session, code, year, i, today)
+            audits, actions = _demo_audit(session, rules, iso_rules, code, year, i, today)
+            counts["audits"] += audits
+            counts["actions"] += actions
+    return counts
+
+
+def _demo_objectives(session: Session, code: str, year: int, i: int, today: date) -> int:
+    agency = iso.get_agency(session, code)
+    exists = session.exec(
+        orm_select(iso.QualityObjective).where(
+            iso.QualityObjective.agency_id == agency.id, iso.QualityObjective.year == year
+        )
+    ).first()
+    issued = date(year, 2, 2 + i)
+    step = session.execute(
+        select(STEP.c.id).where(
+            STEP.c.agency_id == agency.id, STEP.c.year == year, STEP.c.key == "quality_objectives"
+        )
+    ).first()
+    if exists is not None or issued > today or step is None:
+        return 0  # recorded already, not yet issued, or the agency began after mid-February
+    slug = code.replace("UB", "UBND")
+    iso.set_objective_decision(
+        session=session,
+        agency_code=code,
+        year=year,
+        ref=f"{10 + i}/QĐ-{slug}",
+        issued_on=issued,
+        actor="demo",
+        today=today,
+    )
+    roll = _pick(f"{code}:{year}:objectives", 4)
+    mid_known = date(year, 7, 10) <= today
+    final_on = date(year, 12, 10)
+    final_known = final_on <= today
+    objectives = []
+    for n, (indicator, comparison, target, unit) in enumerate(DEMO_OBJECTIVES):
+        # One objective in four misses its target, as the seed reports show.
+        miss = n == roll
+        final = target - 3 if comparison == ">=" and miss else target + (2 if miss else 0)
+        if comparison == ">=" and not miss:
+            final = min(target + 1.5, 100.0)
+        if comparison == "<=" and not miss:
+            final = max(target - 1, 0.0)
+        objectives.append(
+            iso.ObjectiveIn(
+                indicator=indicator,
+                comparison=comparison,
+                target=target,
+                unit=unit,
+                mid_value=final - 1 if mid_known and comparison == ">=" else None,
+                final_value=final if final_known else None,
+            )
+        )
+    numbers = iso.add_objectives(
+        session=session,
+        agency_code=code,
+        year=year,
+        objectives=objectives,
+        actor="demo",
+        today=today,
+        results_on=final_on if final_known else None,
+    )
+    return len(numbers)
+
+
+def _demo_audit(
+    session: Session,
+    rules: RuleSet,
+    iso_rules: iso.IsoRules,
+    code: str,
+    year: int,
+    i: int,
+    today: date,
+) -> tuple[int, int]:
+    agency = iso.get_agency(session, code)
+    exists = session.exec(
+        orm_select(iso.InternalAudit).where(
+            iso.InternalAudit.agency_id == agency.id, iso.InternalAudit.year == year
+        )
+    ).first()
+    start = rules.working.on_or_after(date(year, 9, 22) + timedelta(days=3 * i))
+    end = rules.working.add_working_days(start, 2)
+    if exists is not None or end > today:
+        return 0, 0
+    picked = [f for n, f in enumerate(DEMO_FINDINGS) if _pick(f"{code}:{year}:{n}", 3) or n == 1]
+    slug = code.replace("UB", "UBND")
+    iso.record_audit(
+        session=session,
+        agency_code=code,
+        year=year,
+        start_on=start,
+        end_on=end,
+        ref=f"{20 + i}/BC-ĐGNB-{slug}",
+        team=f"{PEOPLE[_pick(code + 'team', len(PEOPLE))]} (trưởng đoàn) và 2 chuyên gia",
+        scope_units=sorted({f[2] for f in picked}),
+        findings=[
+            iso.FindingIn(severity=s, clause=c, unit=u, description=d) for s, c, u, d, _ in picked
+        ],
+        actor="demo",
+        today=today,
+    )
+    actions = 0
+    for number, (_, _, unit, _, action_text) in enumerate(picked, start=1):
+        if action_text is None:
+            continue
+        action = iso.add_action(
+            session=session,
+            agency_code=code,
+            year=year,
+            finding_number=number,
+            owner_name=f"Trưởng {unit.lower()}",
+            owner_email=_mailbox(code, "thuky"),
+            description=action_text,
+            actor="demo",
+            rules=iso_rules,
+            working=rules.working,
+        )
+        actions += 1
+        done_on = action.due - timedelta(days=_pick(f"{code}:{year}:a{number}", 12) - 3)
+        if done_on > today:
+            continue  # still open (overdue once its due date passes)
+        iso.complete_action(
+            session=session,
+            agency_code=code,
+            year=year,
+            number=action.number,
+            done_on=done_on,
+            actor="demo",
+            today=today,
+        )
+        verified_on = rules.working.add_working_days(done_on, 10)
+        if verified_on <= today:
+            iso.verify_action(
+                session=session,
+                agency_code=code,
+                year=year,
+                number=action.number,
+                verified_on=verified_on,
+                verified_by=f"{PEOPLE[_pick(code + 'h', len(PEOPLE))]} (thủ trưởng)",
+                effective=True,
+                actor="demo",
+                today=today,
+                rules=iso_rules,
+                working=rules.working,
+            )
+    held_on = rules.working.add_working_days(end, 15)
+    if held_on <= today:
+        iso.record_review(
+            session=session,
+            agency_code=code,
+            year=year,
+            held_on=held_on,
+            minutes_ref=f"{5 + i}/BB-XXLĐ-{slug}",
+            decisions="Duy trì HTQLCL; khắc phục dứt điểm các điểm không phù hợp trước 15/12.",
+            actor="demo",
+            today=today,
+        )
+    return 1, actions

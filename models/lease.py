@@ -32,11 +32,15 @@ def acquire(*, session: Session, name: str, holder: str, now: datetime, ttl: tim
     loses a race to another process fails on the primary key: either way one holder wins.
     """
     expires = now + ttl
-    taken = session.connection().execute(
-        update(LEASE)
-        .where(LEASE.c.name == name, or_(LEASE.c.holder == holder, LEASE.c.expires_at < now))
-        .values(holder=holder, expires_at=expires)
-    ).rowcount
+    taken = (
+        session.connection()
+        .execute(
+            update(LEASE)
+            .where(LEASE.c.name == name, or_(LEASE.c.holder == holder, LEASE.c.expires_at < now))
+            .values(holder=holder, expires_at=expires)
+        )
+        .rowcount
+    )
     if taken == 1:
         session.commit()
         return True

@@ -42,6 +42,46 @@ def test_the_demo_can_run_twice(cli):
     assert cli("demo", "--today", "2026-11-24").exit_code == 0
 
 
+def test_the_demo_records_audits_actions_and_objectives_once(session, rules):
+    from datetime import date
+
+    from models import iso
+    from models.demo import load_demo
+
+    first = load_demo(session=session, rules=rules, today=date(2026, 11, 24))
+    # Two communes founded 1/7/2025: their first objectives are this year's.
+    assert (first["audits"], first["objectives"]) == (8, 18)
+    assert first["actions"] >= 8
+    again = load_demo(session=session, rules=rules, today=date(2026, 11, 24))
+    assert (again["audits"], again["actions"], again["objectives"]) == (0, 0, 0)
+    last_year = iso.audit_summary(session=session, agency_code="SNGV", year=2025)
+    assert len(last_year["audits"]) == 1 and last_year["counts"]["minor"] >= 1
+    # Last year is closed: every action verified, objectives reviewed, review recorded.
+    actions = iso.list_actions(
+        session=session, agency_code="SCT", year=2025, today=date(2026, 11, 24)
+    )
+    assert actions and {a["status"] for a in actions} == {"closed"}
+    assert all(
+        o["achieved"] is not None
+        for o in iso.list_objectives(session=session, agency_code="SCT", year=2025)
+    )
+    assert iso.get_review(session=session, agency_code="SNGV", year=2025).held_on.year == 2025
+    # This year's objectives have no final value yet (due 10/12).
+    now = iso.list_objectives(session=session, agency_code="SNGV", year=2026)
+    assert now and all(o["final_value"] is None for o in now)
+
+
+def test_the_demo_loads_early_in_the_year(session, rules):
+    from datetime import date
+
+    from models.demo import load_demo
+
+    counts = load_demo(session=session, rules=rules, today=date(2027, 1, 5))
+    # 2026 is complete; 2027 has nothing dated yet.
+    assert (counts["audits"], counts["objectives"]) == (4, 12)
+    assert load_demo(session=session, rules=rules, today=date(2027, 1, 5))["audits"] == 0
+
+
 def test_cycle_open_takes_a_calendar_override_and_reports_changes(cli, province, tmp_path: Path):
     assert "54 steps created" in cli("cycle", "open", "2027").stdout
     override = tmp_path / "my.toml"

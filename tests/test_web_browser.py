@@ -189,5 +189,30 @@ def test_it_takes_the_readme_screenshots(settings, session, rules: RuleSet, brow
         # The feed token is derived from the agency's random id: masked.
         feed = page.locator(".feed input")
         page.screenshot(path=str(SCREENSHOTS / "secretary.png"), full_page=True, mask=[feed])
+        page.goto(f"{base}/agencies/SNGV/2026/audits")
+        expect(page.locator("table.findings")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "audits.png"), full_page=True)
         context.close()
     assert (SCREENSHOTS / "dashboard.png").stat().st_size > 10_000
+
+
+def test_it_records_an_audit_with_a_finding_through_the_form(site, tokens, page):
+    base, _ = site
+    sign_in(page, base, "sec_sngv")
+    page.locator('tr[data-step="internal_audit"]').get_by_role("link", name="Hồ sơ").click()
+    expect(page).to_have_url(f"{base}/agencies/SNGV/2026/audits")
+    expect(page.locator('.severity-counts td[data-severity="major"]')).to_have_text("0")
+    page.get_by_label("Ngày bắt đầu").fill("2026-10-05")
+    page.get_by_label("Ngày kết thúc").fill("2026-10-07")
+    page.get_by_label("Số báo cáo / biên bản").fill("25/BC-ĐGNB")
+    page.get_by_label("Mức độ 1").select_option("major")
+    page.get_by_label("Điều khoản 1").fill("8.5.1")
+    page.get_by_label("Bộ phận 1").fill("Phòng Lãnh sự")
+    page.get_by_label("Mô tả 1").fill("Hồ sơ trễ hạn không có phiếu xin lỗi")
+    page.get_by_role("button", name="Ghi nhận cuộc đánh giá").click()
+    expect(page.get_by_role("status")).to_contain_text("với 1 phát hiện")
+    expect(page.locator('.severity-counts td[data-severity="major"]')).to_have_text("1")
+    expect(page.locator('.severity-counts td[data-severity="minor"]')).to_have_text("0")
+    expect(page.locator('tr[data-finding="1"]')).to_contain_text("Phòng Lãnh sự")
+    page.get_by_role("link", name="Sở Ngoại vụ").first.click()
+    expect(page.locator('tr[data-step="internal_audit"] .badge')).to_have_text("Đã hoàn thành")

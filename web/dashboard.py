@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models import iso
 from models.cycles import STATUS_DONE, STATUS_OVERDUE, STATUS_WAIVED, step_status
 from models.tables import AGENCY, STEP
 from models.users import Scope
@@ -186,3 +187,20 @@ def to_xlsx(board: Dashboard) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+@dataclass
+class SeverityTable:
+    """Findings of a year by severity: the total over the shown agencies and each one with any."""
+
+    totals: dict[str, int]
+    rows: list[tuple[Row, dict[str, int]]]
+
+
+def severity_table(*, session: Session, board: Dashboard) -> SeverityTable:
+    """Count the findings of the dashboard's agencies by severity, in one query."""
+    counts = iso.severity_counts_for_year(session=session, year=board.year)
+    rows = [(r, counts[r.code]) for r in board.rows if r.code in counts]
+    totals = {s: sum(c[s] for _, c in rows) for s in iso.SEVERITIES}
+    rows.sort(key=lambda rc: (-rc[1]["major"], -sum(rc[1].values()), rc[0].code))
+    return SeverityTable(totals=totals, rows=rows)

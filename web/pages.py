@@ -19,7 +19,7 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles
+from models import cycles, iso
 from models.tables import AGENCY, Agency, Step
 from models.users import authenticate, login_blocked
 from notifications.links import LinkError, check_feed_token, feed_token, read_link
@@ -54,6 +54,13 @@ ACTION_LABELS = {
     "waived": "Không áp dụng",
     "open": "Mở chu kỳ",
     "create": "Tạo mới",
+    "reopened": "Mở lại",
+    "recorded": "Ghi nhận",
+    "created": "Tạo mới",
+    "updated": "Cập nhật",
+    "verified": "Xác nhận hiệu quả",
+    "not_effective": "Chưa hiệu quả",
+    "results": "Cập nhật kết quả",
 }
 # The core's refusals, in Vietnamese for the form (the API keeps the English text).
 STEP_ERRORS_VI = [
@@ -482,6 +489,8 @@ def dashboard(
         "kind_labels": dash.KIND_LABELS,
         "labels": dash.STATUS_LABELS,
         "query": request.url.query,
+        "severity": dash.severity_table(session=session, board=board),
+        "severity_labels": iso.SEVERITY_LABELS,
     }
     return render(request, "dashboard.html", ctx, viewer)
 
