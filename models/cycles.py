@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -33,6 +33,11 @@ STATUS_WAIVED = "waived"
 EVIDENCE_FIELDS = ("state", "done_on", "ref", "note", "waive_reason")
 # Steps that must not be dated before another step of the same year was done.
 PREREQUISITES = {"management_review": "internal_audit"}
+# Steps that stand for a record (a corrective action and its effectiveness check): they follow
+# the record (models/iso.py) and are never completed or waived by hand.
+MANAGED_STEP_TYPES = ("corrective_action", "action_verification")
+# The year's corrective_actions step is done only when all of the agency's actions are.
+ROLLUP_STEPS = {"corrective_actions": MANAGED_STEP_TYPES}
 
 
 class StepError(ValueError):
@@ -251,6 +256,33 @@ def _check_length(field_name: str, value: str | None, limit: int) -> None:
         raise StepError(f"{field_name}: longer than {limit} characters")
 
 
+def check_by_hand(*, session: Session, step: Step) -> None:
+    """Refuse to complete or waive by hand a step that follows a record, or a roll-up of them."""
+    if step.step_type in MANAGED_STEP_TYPES:
+        raise StepError(
+            f"{step.key} follows its corrective action: record it with `isocycle actions done` "
+            "or `isocycle actions verify` (or on the audits page), not by hand"
+        )
+    parts = ROLLUP_STEPS.get(step.step_type)
+    if parts is None:
+        return
+    open_parts = session.execute(
+        select(func.count())
+        .select_from(STEP)
+        .where(
+            STEP.c.agency_id == step.agency_id,
+            STEP.c.year == step.year,
+            STEP.c.step_type.in_(parts),
+            STEP.c.state == STEP_OPEN,
+        )
+    ).scalar_one()
+    if open_parts:
+        raise StepError(
+            f"{step.key}: {open_parts} corrective-action step(s) of {step.year} are still open; "
+            "it is done when every action is done and verified"
+        )
+
+
 def check_done_date(
     *,
     session: Session,
@@ -264,6 +296,7 @@ def check_done_date(
     - An explicit override reason lifts the prerequisite rule only (the seeds show a review held
       months before the audit); the reason goes into the history.
     """
+    check_by_hand(session=session, step=step)
     if done_on > today:
         raise StepError(f"done_on {done_on:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
     if done_on.year < step.year:
@@ -373,6 +406,7 @@ def waive(
     if not reason:
         raise StepError("reason: say why the step does not apply")
     _check_length("reason", reason, 2000)
+    check_by_hand(session=session, step=step)
     if step.state == STEP_WAIVED and step.waive_reason == reason:
         return False
     _set_outcome(

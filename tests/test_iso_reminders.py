@@ -94,3 +94,60 @@ def test_it_reminds_a_corrective_action_owner_by_name(session, opened_2026, sett
     assert "21/10/2026 – đến hạn hôm nay" in owner_mail.text
     assert "được giao phụ trách" in owner_mail.text
     assert owner_mail.rcpt_tos == ["binh.vp@hatinh.example"]
+
+
+def test_action_steps_follow_their_records_never_a_hand_marking(session, opened_2026, rules, cli):
+    """corrective_action / action_verification steps and the year's corrective_actions step cannot
+    be marked done or waived by hand while an action is open: only the action records move them."""
+    record_audit(
+        session=session,
+        agency_code="SCT",
+        year=2026,
+        start_on=date(2026, 9, 21),
+        end_on=date(2026, 9, 21),
+        ref="08/KH-SCT",
+        team=None,
+        scope_units=["Văn phòng"],
+        findings=[FindingIn(severity="minor", unit="Văn phòng", description="Hồ sơ chưa lưu đủ")],
+        actor="thuky",
+        today=date(2026, 9, 22),
+    )
+    add_action(
+        session=session,
+        agency_code="SCT",
+        year=2026,
+        finding_number=1,
+        owner_name="Trần Văn Bình",
+        owner_email=None,
+        description="Bổ sung hồ sơ",
+        actor="thuky",
+        rules=ISO_RULES,
+        working=rules.working,
+    )
+    for key, message in [
+        ("corrective_action:1", "isocycle actions done"),
+        ("action_verification:1", "isocycle actions done"),
+        ("corrective_actions", "still open"),
+    ]:
+        result = cli(
+            "done", "SCT", "2026", key, "--on", "2026-11-01", "--ref", "X", "--today", "2026-11-24"
+        )
+        assert result.exit_code == 1 and message in result.stderr, (key, result.stderr)
+        result = cli("waive", "SCT", "2026", key, "--reason", "không cần")
+        assert result.exit_code == 1 and message in result.stderr, (key, result.stderr)
+    # Through the records, the roll-up completes on its own.
+    assert (
+        cli(
+            "actions", "done", "SCT", "2026", "1", "--on", "2026-10-01", "--today", "2026-11-24"
+        ).exit_code
+        == 0
+    )
+    verified = cli(
+        "actions", "verify", "SCT", "2026", "1", "--on", "2026-10-20", "--verifier", "Giám đốc"
+    )
+    assert verified.exit_code == 0, verified.stderr
+    session.expire_all()
+    assert (
+        find_step(session=session, agency_code="SCT", year=2026, key="corrective_actions").state
+        == "done"
+    )
