@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +18,9 @@ from sqlmodel import Session
 
 from config.settings import Settings, get_settings
 from models.db import alembic_config, make_engine
+
+# A cycle year as an argument: typer refuses anything else with a message naming YEAR.
+Year = Annotated[int, typer.Argument(min=2000, max=2100, help="Cycle year, e.g. 2026.")]
 
 
 class State:

@@ -12,6 +12,7 @@ import typer
 from sqlmodel import Session
 
 from cli.common import (
+    Year,
     actor,
     echo_table,
     fail,
@@ -96,7 +97,7 @@ def _split(text: str | None) -> list[str]:
 @audit_app.command("record")
 def audit_record(
     agency: str,
-    year: int,
+    year: Year,
     start: Annotated[str, typer.Option("--start", help="First day of the audit.")],
     ref: Annotated[str, typer.Option("--ref", help="Audit plan/decision, or the biên bản.")],
     end: Annotated[str | None, typer.Option("--end", help="Last day (default: --start).")] = None,
@@ -147,7 +148,7 @@ def audit_record(
 @audit_app.command("finding")
 def audit_finding(
     agency: str,
-    year: int,
+    year: Year,
     severity: Annotated[str, typer.Option("--severity", help="major, minor or observation.")],
     unit: Annotated[str, typer.Option("--unit")],
     description: Annotated[str, typer.Option("--description")],
@@ -171,7 +172,7 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 @audit_app.command("show")
-def audit_show(agency: str, year: int, as_json: AsJson = False) -> None:
+def audit_show(agency: str, year: Year, as_json: AsJson = False) -> None:
     """Show the year's audits, findings and counts by severity."""
     with _refusals() as session:
         summary = iso.audit_summary(session=session, agency_code=agency, year=year)
@@ -206,7 +207,7 @@ def audit_show(agency: str, year: int, as_json: AsJson = False) -> None:
 @actions_app.command("add")
 def actions_add(
     agency: str,
-    year: int,
+    year: Year,
     finding: Annotated[int, typer.Option("--finding", help="The finding's number.")],
     owner: Annotated[str, typer.Option("--owner", help="Who carries it out.")],
     description: Annotated[str, typer.Option("--description")],
@@ -244,7 +245,7 @@ def actions_add(
 @actions_app.command("done")
 def actions_done(
     agency: str,
-    year: int,
+    year: Year,
     number: int,
     on: Annotated[str, typer.Option("--on", help="The day it was carried out.")],
     ref: Annotated[str | None, typer.Option("--ref", help="Evidence (report number).")] = None,
@@ -270,7 +271,7 @@ def actions_done(
 @actions_app.command("verify")
 def actions_verify(
     agency: str,
-    year: int,
+    year: Year,
     number: int,
     on: Annotated[str, typer.Option("--on", help="Day of the effectiveness check.")],
     verifier: Annotated[str, typer.Option("--verifier", help="Who checked it.")],
@@ -309,7 +310,7 @@ def actions_verify(
 
 
 @actions_app.command("list")
-def actions_list(agency: str, year: int, today: Today = None, as_json: AsJson = False) -> None:
+def actions_list(agency: str, year: Year, today: Today = None, as_json: AsJson = False) -> None:
     """List the year's corrective actions with their status."""
     with _refusals() as session:
         rows = iso.list_actions(session=session, agency_code=agency, year=year, today=_today(today))
@@ -339,7 +340,7 @@ def actions_list(agency: str, year: int, today: Today = None, as_json: AsJson = 
 @review_app.command("record")
 def review_record(
     agency: str,
-    year: int,
+    year: Year,
     on: Annotated[str, typer.Option("--on", help="Day the review was held.")],
     minutes: Annotated[str, typer.Option("--minutes", help="Minutes (biên bản) reference.")],
     decisions: Annotated[str | None, typer.Option("--decisions")] = None,
@@ -370,7 +371,7 @@ def review_record(
 
 
 @review_app.command("show")
-def review_show(agency: str, year: int) -> None:
+def review_show(agency: str, year: Year) -> None:
     """Show the year's management review with its inputs (JSON)."""
     with _refusals() as session:
         review = iso.get_review(session=session, agency_code=agency, year=year)
@@ -384,7 +385,7 @@ def review_show(agency: str, year: int) -> None:
 @objectives_app.command("decision")
 def objectives_decision(
     agency: str,
-    year: int,
+    year: Year,
     ref: Annotated[str, typer.Option("--ref", help="e.g. 41/QĐ-UBND.")],
     on: Annotated[str, typer.Option("--on", help="Date of the decision.")],
     by: By = None,
@@ -408,7 +409,7 @@ def objectives_decision(
 @objectives_app.command("add")
 def objectives_add(
     agency: str,
-    year: int,
+    year: Year,
     indicator: Annotated[str, typer.Option("--indicator")],
     target: Annotated[str, typer.Option("--target", help="A number, e.g. 95.")],
     comparison: Annotated[str, typer.Option("--cmp", help=">=, <=, =, > or <.")] = ">=",
@@ -432,7 +433,7 @@ def objectives_add(
 @objectives_app.command("import")
 def objectives_import(
     agency: str,
-    year: int,
+    year: Year,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     results_on: Annotated[
         str | None,
@@ -459,7 +460,7 @@ def objectives_import(
 @objectives_app.command("results")
 def objectives_results(
     agency: str,
-    year: int,
+    year: Year,
     number: int,
     mid: Annotated[str | None, typer.Option("--mid", help="Mid-year value.")] = None,
     final: Annotated[str | None, typer.Option("--final", help="Final value.")] = None,
@@ -508,7 +509,7 @@ def _echo_objectives(rows: list[dict[str, Any]]) -> None:
 
 
 @objectives_app.command("list")
-def objectives_list(agency: str, year: int, as_json: AsJson = False) -> None:
+def objectives_list(agency: str, year: Year, as_json: AsJson = False) -> None:
     """List the year's objectives with "achieved" computed."""
     with _refusals() as session:
         rows = iso.list_objectives(session=session, agency_code=agency, year=year)
@@ -568,7 +569,8 @@ def events_add(
 
 @events_app.command("list")
 def events_list(
-    year: Annotated[int | None, typer.Option("--year")] = None, as_json: AsJson = False
+    year: Annotated[int | None, typer.Option("--year", min=2000, max=2100)] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List events with the number of affected agencies and of steps still open."""
     with _refusals() as session:
@@ -598,7 +600,9 @@ def events_list(
 @app.command("history")
 def history(
     agency: str,
-    year: Annotated[int | None, typer.Argument(help="Only this cycle year.")] = None,
+    year: Annotated[
+        int | None, typer.Argument(min=2000, max=2100, help="Only this cycle year.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Show who changed what and when for an agency (optionally one year), oldest first."""

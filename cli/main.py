@@ -11,6 +11,7 @@ import typer
 from cli import iso as iso_cli
 from cli.common import (
     STATE,
+    Year,
     actor,
     echo_table,
     engine,
@@ -85,7 +86,7 @@ def agencies_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
     """Import agencies from CSV or XLSX, all or nothing; re-importing updates by code."""
     with session_scope() as session:
         try:
-            result = agency_rules.import_agencies(session=session, path=file)
+            result = agency_rules.import_agencies(session=session, path=file, actor=actor(None))
         except ImportFailed as exc:
             for problem in exc.problems:
                 typer.echo(f"{file.name}: {problem}", err=True)
@@ -134,7 +135,7 @@ def agencies_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
 
 @cycle_app.command("open")
 def cycle_open(
-    year: int,
+    year: Year,
     calendar: Annotated[
         Path | None, typer.Option("--calendar", help="TOML overriding the default calendar.")
     ] = None,
@@ -161,7 +162,7 @@ def cycle_open(
 @app.command()
 def done(
     agency: str,
-    year: int,
+    year: Year,
     step: str,
     on: Annotated[
         str, typer.Option("--on", help="Date of completion / of the document (YYYY-MM-DD).")
@@ -199,7 +200,7 @@ def done(
 @app.command()
 def waive(
     agency: str,
-    year: int,
+    year: Year,
     step: str,
     reason: Annotated[str, typer.Option("--reason")],
     by: Annotated[str | None, typer.Option("--by")] = None,
@@ -230,7 +231,7 @@ def _status_rows(year: int, agency: str | None, today: str | None) -> list[dict[
 
 @app.command()
 def status(
-    year: int,
+    year: Year,
     agency: Annotated[
         str | None, typer.Option("--agency", help="An agency code: it and its units.")
     ] = None,

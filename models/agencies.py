@@ -9,7 +9,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from models.calendar import AGENCY_KINDS
-from models.tables import AGENCY, Agency, utcnow
+from models.tables import AGENCY, Agency, HistoryEntry, utcnow
 
 FIELDS = (
     "code",
@@ -139,11 +139,13 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
 
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken file
+            try:
+                sheet = workbook.worksheets[0]
+                rows = [[_clean(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        except Exception as exc:  # openpyxl raises many types (zip, XML, KeyError) for a bad file
             raise ImportFailed([Problem(0, "file", f"not a readable .xlsx file ({exc})")]) from exc
-        sheet = workbook.worksheets[0]
-        rows = [[_clean(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
     elif suffix in {".csv", ".txt"}:
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -151,7 +153,13 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             raise ImportFailed(
                 [Problem(0, "file", f"not UTF-8 text at byte {exc.start}; save the CSV as UTF-8")]
             ) from exc
-        rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text))]
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = [[_clean(v) for v in row] for row in reader]
+        except csv.Error as exc:
+            raise ImportFailed(
+                [Problem(reader.line_num, "file", f"not a readable CSV row ({exc})")]
+            ) from exc
     else:
         raise ImportFailed(
             [Problem(0, "file", f"unsupported file type {suffix!r}; use .csv or .xlsx")]
@@ -306,6 +314,10 @@ def validate_rows(
 
     known = set(existing) | set(first_row_of)
     parent_of = dict(existing)
+    if "parent_code" not in columns:
+        # A file without the column keeps every stored agency where it is in the tree.
+        for row in rows:
+            row["parent_code"] = existing.get(row["code"])
     for row in rows:
         parent = row["parent_code"]
         if parent is not None and parent not in known:
@@ -333,32 +345,46 @@ def validate_rows(
     return rows
 
 
-def import_agencies(*, session: Session, path: Path) -> ImportResult:
+def import_agencies(*, session: Session, path: Path, actor: str = "import") -> ImportResult:
     """Import a CSV/XLSX file all-or-nothing: create new codes, update known ones.
 
     Raises ImportFailed, having written nothing, if any row is bad.
     """
     header, data = read_rows(path)
-    return upsert_agencies(session=session, header=header, data=data)
+    return upsert_agencies(session=session, header=header, data=data, actor=actor)
 
 
 def upsert_agencies(
-    *, session: Session, header: Sequence[str], data: Iterable[Sequence[str]]
+    *,
+    session: Session,
+    header: Sequence[str],
+    data: Iterable[Sequence[str]],
+    actor: str = "import",
 ) -> ImportResult:
-    """Validate and write rows in bulk within the caller's transaction (committed here)."""
+    """Validate and write rows in bulk, with a history entry per change, in one commit.
+
+    - A stored agency only takes the columns the file has: a file of codes and names does not
+      clear contacts, reopen a closed agency or move it in the tree.
+    """
     stored = session.execute(
         select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.parent_id, *[AGENCY.c[f] for f in _COMPARED])
     ).all()
     code_of = {r.id: r.code for r in stored}
     existing = {r.code: code_of.get(r.parent_id) if r.parent_id else None for r in stored}
     rows = validate_rows(header, data, existing)
+    present = set(map_header(header))
+    written = [f for f in _COMPARED if f in present]
+    if "parent_code" in present:
+        written.append("parent_id")
 
     id_of = {r.code: r.id for r in stored}
     for row in rows:
         id_of.setdefault(row["code"], uuid.uuid4())
     before = {r.code: r for r in stored}
     now = utcnow()
-    inserts, updates, unchanged = [], [], 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for row in rows:
         values = {f: row[f] for f in _COMPARED}
         values["parent_id"] = id_of[row["parent_code"]] if row["parent_code"] else None
@@ -373,10 +399,15 @@ def upsert_agencies(
                     "updated_at": now,
                 }
             )
-        elif any(getattr(old, f) != values[f] for f in values):
-            updates.append({"b_id": old.id, **values, "updated_at": now})
-        else:
-            unchanged += 1
+            changes.append(
+                _change(id_of[row["code"]], row["code"], "created", None, values, now, actor)
+            )
+            continue
+        changed = {f: values[f] for f in written if getattr(old, f) != values[f]}
+        if changed:
+            updates.append({"b_id": old.id, **{f: values[f] for f in written}, "updated_at": now})
+            was = {f: getattr(old, f) for f in changed}
+            changes.append(_change(old.id, row["code"], "updated", was, changed, now, actor))
     if inserts:
         # Foreign keys are checked row by row, so parents go in before their children.
         depth = _depths({r["code"]: r["parent_code"] for r in rows} | existing)
@@ -389,8 +420,44 @@ def upsert_agencies(
             .values({k: bindparam(k) for k in updates[0] if k != "b_id"})
         )
         session.connection().execute(stmt, updates)
+    if changes:
+        session.execute(insert(HistoryEntry), changes)
     session.commit()
+    unchanged = len(rows) - len(inserts) - len(updates)
     return ImportResult(created=len(inserts), updated=len(updates), unchanged=unchanged)
+
+
+def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {
+        k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, uuid.UUID) else v
+        for k, v in values.items()
+    }
+
+
+def _change(
+    agency_id: uuid.UUID,
+    code: str,
+    action: str,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    now: datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """One history row for an agency created or changed by an import."""
+    return {
+        "id": uuid.uuid4(),
+        "at": now,
+        "actor": actor,
+        "agency_id": agency_id,
+        "year": None,
+        "entity": "agency",
+        "entity_id": code,
+        "action": action,
+        "old": _plain(old),
+        "new": _plain(new),
+    }
 
 
 def _depths(parent_of: Mapping[str, str | None]) -> dict[str, int]:

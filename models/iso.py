@@ -374,7 +374,13 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
         raise IsoError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     raw: Any
     if suffix == ".csv":
-        raw = list(csv.DictReader(io.StringIO(text)))
+        reader = csv.DictReader(io.StringIO(text))
+        try:
+            raw = list(reader)
+        except csv.Error as exc:
+            raise IsoError(
+                f"{path.name}: row {reader.line_num} is not readable CSV ({exc})"
+            ) from exc
     elif suffix == ".json":
         try:
             raw = json.loads(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from models.agencies import ImportFailed, import_agencies, list_agencies
-from models.tables import Agency
+from models.tables import Agency, HistoryEntry
 from tests.conftest import HEADER, SMALL_PROVINCE, write_csv
 
 
@@ -147,3 +148,91 @@ def test_the_import_command_exits_non_zero_listing_rows(cli, tmp_path: Path):
     assert "row 2, name: must not be empty" in result.stderr
     assert "nothing was written" in result.stderr
     assert json.loads(cli("agencies", "list", "--json").stdout) == []
+
+
+def test_a_file_of_some_columns_changes_only_those(session, tmp_path):
+    """Re-importing codes and names must not clear contacts, reopen a closed agency or move it."""
+    header = HEADER + ["active", "valid_to"]
+    rows = [row + ["1", ""] for row in SMALL_PROVINCE]
+    rows.append(
+        [
+            "XTHUANLOC",
+            "UBND xã Thuận Lộc",
+            "ubnd_xa",
+            "HATINH",
+            "Lê Văn A",
+            "a@hatinh.example",
+            "",
+            "",
+            "0",
+            "2025-06-30",
+        ]
+    )
+    import_agencies(session=session, path=write_csv(tmp_path / "a.csv", header, rows))
+    renamed = [["XTHUANLOC", "UBND xã Thuận Lộc (cũ)", "ubnd_xa"], ["SNGV", "Sở Ngoại vụ", "so"]]
+    result = import_agencies(
+        session=session,
+        path=write_csv(tmp_path / "b.csv", ["code", "name", "kind"], renamed),
+        actor="skhcn",
+    )
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    rows_now = {r["code"]: r for r in list_agencies(session=session)}
+    old = rows_now["XTHUANLOC"]
+    assert (
+        old["name"],
+        old["active"],
+        old["valid_to"],
+        old["secretary_email"],
+        old["parent_code"],
+    ) == ("UBND xã Thuận Lộc (cũ)", False, date(2025, 6, 30), "a@hatinh.example", "HATINH")
+    assert rows_now["SNGV"]["parent_code"] == "HATINH"
+
+
+def test_every_import_change_is_in_the_history(session, tmp_path):
+    import_agencies(
+        session=session, path=write_csv(tmp_path / "a.csv", HEADER, SMALL_PROVINCE), actor="skhcn"
+    )
+    changed = [row[:] for row in SMALL_PROVINCE]
+    changed[2][4] = "Trần Thị Mới"
+    import_agencies(
+        session=session, path=write_csv(tmp_path / "b.csv", HEADER, changed), actor="skhcn"
+    )
+    entries = (
+        session.execute(
+            select(HistoryEntry)
+            .where(HistoryEntry.entity == "agency", HistoryEntry.entity_id == "SNGV")
+            .order_by(HistoryEntry.at)
+        )
+        .scalars()
+        .all()
+    )
+    assert [e.action for e in entries] == ["created", "updated"]
+    assert entries[1].old == {"secretary_name": "Nguyễn Thị Hà"}
+    assert entries[1].new == {"secretary_name": "Trần Thị Mới"}
+    assert entries[1].actor == "skhcn"
+
+
+def test_broken_files_are_refused_with_a_message(session, tmp_path):
+    # A real zip whose sheet XML is cut short.
+    from zipfile import ZipFile
+
+    wb = Workbook()
+    wb.active.append(["code", "name", "kind"])
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    cut = tmp_path / "cut.xlsx"
+    with ZipFile(good) as src, ZipFile(cut, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(
+                item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data
+            )
+    with pytest.raises(ImportFailed, match="problem") as caught:
+        import_agencies(session=session, path=cut)
+    assert "not a readable .xlsx" in caught.value.problems[0].message
+    huge = tmp_path / "huge.csv"
+    huge.write_text("code,name,kind\nX," + "a" * 200_000 + ",so\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=huge)
+    assert caught.value.problems[0].row == 2
+    assert count(session) == 0

@@ -139,3 +139,15 @@ def test_the_installed_command_runs(tmp_path: Path):
         [exe, "--db", db, "agencies", "list", "--json"], capture_output=True, text=True, check=False
     )
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_an_impossible_year_is_refused_by_name(cli):
+    for args in (
+        ["status", "99999999999999999999"],
+        ["done", "SNGV", "1999", "plan", "--on", "2026-01-19", "--ref", "X"],
+        ["history", "SNGV", "3000"],
+        ["audit", "show", "SNGV", "1500"],
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert "Invalid value for 'year'" in result.stderr, (args, result.stderr)
