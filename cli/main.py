@@ -140,11 +140,16 @@ def cycle_open(
         Path | None, typer.Option("--calendar", help="TOML overriding the default calendar.")
     ] = None,
 ) -> None:
-    """Create the year's steps for every agency (idempotent; follows calendar changes)."""
-    if not 2000 <= year <= 2100:
-        fail(f"YEAR: {year} is not a plausible cycle year")
-    rule_set = rules(calendar)
+    """Create the year's steps for every agency (idempotent; follows calendar changes).
+
+    Without --calendar, a year already opened keeps the calendar it was opened with.
+    """
     with session_scope() as session:
+        rule_set = (
+            rules(calendar)
+            if calendar
+            else cycles.rules_for_year(session=session, year=year, default=rules())
+        )
         result = cycles.open_cycle(session=session, year=year, rules=rule_set, actor=actor(None))
     typer.echo(
         f"Cycle {year} ({rule_set.name} {rule_set.version}): {result.created} steps created, "

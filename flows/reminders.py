@@ -10,6 +10,7 @@ from sqlmodel import Session
 from config.settings import Settings, get_settings
 from models.calendar import load_rule_set
 from models.cycles import open_cycle as open_cycle_rule
+from models.cycles import rules_for_year
 from models.db import make_engine
 from models.reminders import load_policy
 from notifications.outbox import digest_pass, reminder_pass
@@ -84,11 +85,11 @@ def open_cycle(year: int | None = None, database_url: str | None = None) -> dict
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
+            rules = rules_for_year(
+                session=session, year=year, default=load_rule_set(settings.calendar_file)
+            )
             result = open_cycle_rule(
-                session=session,
-                year=year,
-                rules=load_rule_set(settings.calendar_file),
-                actor="flow:open-cycle",
+                session=session, year=year, rules=rules, actor="flow:open-cycle"
             )
     finally:
         engine.dispose()

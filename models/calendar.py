@@ -103,6 +103,8 @@ class RuleSet:
     version: str
     steps: tuple[StepRule, ...]
     working: WorkingCalendar
+    # The calendar as data (JSON-friendly), so a year opened with an override keeps it.
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def by_key(self) -> Mapping[str, StepRule]:
@@ -206,14 +208,33 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
         version=str(data.get("version", "0")),
         steps=tuple(steps),
         working=working,
+        data=_jsonable(data),
     )
 
 
+def _jsonable(value: Any) -> Any:
+    """TOML dates become ISO strings, so the calendar can be stored as JSON and read back."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def load_rule_set(base: Path = DEFAULT_CALENDAR, overrides: Iterable[Path] = ()) -> RuleSet:
-    """Load the base calendar and apply each override file on top, field by field."""
+    """Load the base calendar and apply each override file on top, field by field.
+
+    An override that does not name its own version is told apart by its file name, so the
+    cycle records which calendar it was opened with.
+    """
     data = _read_toml(base)
     source = str(base)
     for path in overrides:
-        data = _merge(data, _read_toml(path))
+        override = _read_toml(path)
+        if "version" not in override:
+            override["version"] = f"{data.get('version', '0')}+{path.stem}"
+        data = _merge(data, override)
         source = f"{source} + {path}"
     return build_rule_set(data, source)

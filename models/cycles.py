@@ -12,9 +12,10 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from models.calendar import RuleSet
+from models.calendar import RuleSet, build_rule_set
 from models.tables import (
     AGENCY,
+    CYCLE,
     STEP,
     STEP_DONE,
     STEP_OPEN,
@@ -148,8 +149,16 @@ def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "sys
         )
     cycle = session.exec(orm_select(Cycle).where(Cycle.year == year)).one_or_none()
     if cycle is None:
-        session.add(Cycle(year=year, calendar_name=rules.name, calendar_version=rules.version))
+        session.add(
+            Cycle(
+                year=year,
+                calendar_name=rules.name,
+                calendar_version=rules.version,
+                calendar=dict(rules.data) or None,
+            )
+        )
     elif (cycle.calendar_name, cycle.calendar_version) != (rules.name, rules.version) or updates:
+        cycle.calendar = dict(rules.data) or None
         cycle.calendar_name, cycle.calendar_version, cycle.updated_at = (
             rules.name,
             rules.version,
@@ -173,6 +182,17 @@ def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "sys
     session.commit()
     result.created, result.updated = len(inserts), len(updates)
     return result
+
+
+def rules_for_year(*, session: Session, year: int, default: RuleSet) -> RuleSet:
+    """The calendar a year was opened with (overrides included), or `default` for a new year.
+
+    So the 2 January job, or a plain `cycle open`, never undoes a province's override.
+    """
+    stored = session.execute(select(CYCLE.c.calendar).where(CYCLE.c.year == year)).scalar()
+    if not stored:
+        return default
+    return build_rule_set(stored, f"the calendar stored with cycle {year}")
 
 
 def find_step(*, session: Session, agency_code: str, year: int, key: str) -> Step:

@@ -1666,6 +1666,9 @@ def record_event(
     if kind not in EVENT_KINDS:
         raise IsoError(f"kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
     ref = _text(number, "number", MAX_EVENT_NUMBER, required=True) or ""
+    if any(c.isspace() and c != " " for c in ref):
+        # The number becomes part of a step key, which commands, URLs and the API take.
+        raise IsoError("number: must be on one line (no line breaks or tabs)")
     title_text = _text(title, "title", 500) or ""
     codes = list(dict.fromkeys(c.strip() for c in agency_codes if c.strip()))
     if not codes:

@@ -76,7 +76,9 @@ class Cycle(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     year: int = Field(unique=True, index=True)
     calendar_name: str = Field(max_length=100)
-    calendar_version: str = Field(max_length=50)
+    calendar_version: str = Field(max_length=200)
+    # The calendar the year was opened with, overrides included: later openings reuse it.
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     opened_at: datetime = instant(default_factory=utcnow)
     updated_at: datetime = instant(default_factory=utcnow)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -151,3 +152,30 @@ def test_an_impossible_year_is_refused_by_name(cli):
         result = cli(*args)
         assert result.exit_code == 2, args
         assert "Invalid value for 'year'" in result.stderr, (args, result.stderr)
+
+
+def test_a_province_override_survives_later_openings(cli, province, session, tmp_path: Path):
+    """The 2 January job and a plain `cycle open` reuse the calendar the year was opened with."""
+    from models.calendar import load_rule_set
+    from models.cycles import find_step, open_cycle, rules_for_year
+
+    override = tmp_path / "hatinh-2027.toml"
+    override.write_text('[steps.annual_report]\ndeadline = "30/11"\n', encoding="utf-8")
+    assert cli("cycle", "open", "2027", "--calendar", str(override)).exit_code == 0
+    again = cli("cycle", "open", "2027")
+    assert "0 steps created, 0 updated" in again.stdout
+    assert "+hatinh-2027" in again.stdout  # the version names the override
+    # What the scheduled open-cycle flow does (flows/reminders.py), without Prefect:
+    rules = rules_for_year(session=session, year=2027, default=load_rule_set())
+    assert open_cycle(session=session, year=2027, rules=rules).updated == 0
+    session.expire_all()
+    assert find_step(
+        session=session, agency_code="SNGV", year=2027, key="annual_report"
+    ).due == date(2027, 11, 30)
+    # A new year starts from the default again.
+    assert (
+        rules_for_year(session=session, year=2028, default=load_rule_set())
+        .by_key["annual_report"]
+        .day
+        == 20
+    )

@@ -151,3 +151,21 @@ def test_action_steps_follow_their_records_never_a_hand_marking(session, opened_
         find_step(session=session, agency_code="SCT", year=2026, key="corrective_actions").state
         == "done"
     )
+
+
+def test_an_event_number_on_two_lines_is_refused(session, opened_2026, rules):
+    import pytest
+
+    from models.iso import IsoError
+
+    with pytest.raises(IsoError, match="number: must be on one line"):
+        record_event(
+            session=session,
+            kind="legal_change",
+            number="68/2026\nNĐ-CP",
+            effective_on=date(2026, 3, 15),
+            agency_codes=["SNGV"],
+            actor="skhcn",
+            rules=ISO_RULES,
+            working=rules.working,
+        )
