@@ -87,6 +87,8 @@ def judge_refusals(
     """
     reason = _reasons(refused)
     if to not in refused:
+        if not delivered:  # cannot happen with smtplib; never call an unsent mail sent
+            return Outcome(RETRY, f"not sent: {reason}")
         return Outcome(SENT, f"Cc refused, sent to the main recipient: {reason}")
     status = FAILED if refused[to][0] >= 500 else RETRY
     return Outcome(status, f"recipient refused: {reason}{' (the Cc got it)' if delivered else ''}")
@@ -128,6 +130,9 @@ class SmtpConnection:
         except smtplib.SMTPServerDisconnected as exc:
             raise TransportDown(f"SMTP server disconnected: {exc}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
+            if any(code == 421 for code, _ in exc.recipients.values()):
+                # smtplib closed the connection at this RCPT: nothing was sent, the batch waits.
+                raise TransportDown(classify(exc).error or "421") from exc
             # Nobody accepted it: still the main recipient's reply decides (a Cc's 4xx must not
             # keep a To that does not exist in retry).
             self._reset()

@@ -211,6 +211,19 @@ def test_it_judges_a_mail_refused_for_everyone_by_the_secretary(
     assert sink.handler.to(SECRETARY) == sink.handler.to(HEAD) == []
 
 
+@pytest.mark.parametrize("address", [SECRETARY, HEAD])
+def test_it_retries_the_batch_when_the_server_closes_at_rcpt(
+    session, opened_2026, settings, rules, sink, address
+):
+    """A 421 at RCPT (for To or Cc) means smtplib closed the connection and sent nothing: the
+    delivery must not count as sent, it is retried."""
+    sink.handler.refuse[address] = "421 4.3.2 Service shutting down"
+    run(session, smtp(settings, sink), rules, OCT_27)
+    row = sngv_delivery(session)
+    assert row.status == RETRY and "421" in row.last_error
+    assert sink.handler.to(SECRETARY) == []
+
+
 def test_it_gives_up_after_max_attempts(session, opened_2026, settings, rules):
     """Guarantee: a server that never comes back does not mean retrying forever: after
     max_attempts the delivery is failed and says why."""
