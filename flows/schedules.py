@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -43,7 +43,15 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
     """The three jobs. send_reminders runs Monday to Friday; the pass itself works out holidays."""
     weekday = load_policy(settings.reminder_policy_file).digest_weekday
     return (
-        Schedule("open-cycle", "open-cycle", "0 6 2 1 *", "Open the year's steps on 2 January"),
+        Schedule(
+            "open-cycle",
+            "open-cycle",
+            "0 6 2 1 *",
+            "Open the year's steps on 2 January",
+            # Opening is idempotent and bulk, so running it at every start (for the current
+            # year) costs little; without it a 2 January tick missed while down is lost for a year.
+            catch_up_on_start=True,
+        ),
         Schedule(
             "send-reminders",
             "send-reminders",
@@ -84,9 +92,9 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     """Return the in-process scheduler with every job registered, not started.
 
     Exactly one scheduler may run per database: explicit job ids with replace_existing,
-    coalesce and max_instances=1 make a re-registration or a slow run harmless. The reminder and
-    digest jobs also run once at start, so a tick missed while the process was down is not lost
-    (APScheduler keeps jobs in memory and cannot know what it missed while not running).
+    coalesce and max_instances=1 make a re-registration or a slow run harmless. Every job also
+    runs once at start, so a tick missed while the process was down is not lost (APScheduler
+    keeps jobs in memory and cannot know what it missed while not running).
     """
     # One worker thread: jobs due together run one after the other, never two passes at once
     # from this process (and Prefect's temporary API server is started once, not raced).
@@ -94,8 +102,11 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         timezone=settings.zone, executors={"default": ThreadPoolExecutor(max_workers=1)}
     )
     started = datetime.now(settings.zone)
-    for s in schedules(settings):
-        extra = {"next_run_time": started} if s.catch_up_on_start else {}
+    for order, s in enumerate(schedules(settings)):
+        # Catch-ups run in declaration order on the one worker: the year is opened before the
+        # reminder pass that reads its steps (a microsecond apart, so the order is explicit).
+        at_start = started + timedelta(microseconds=order)
+        extra = {"next_run_time": at_start} if s.catch_up_on_start else {}
         scheduler.add_job(
             run_job,
             CronTrigger.from_crontab(s.cron, timezone=settings.zone),

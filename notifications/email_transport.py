@@ -12,7 +12,7 @@ sendmail, because yagmail's own `send()`:
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from email.charset import QP, Charset
 from email.header import Header
@@ -67,6 +67,33 @@ def to_mime(message: EmailMessage, sender: str) -> Message:
     return mime
 
 
+def _reasons(refused: Mapping[str, tuple[int, bytes | str]]) -> str:
+    return "; ".join(
+        f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+        for addr, (code, msg) in sorted(refused.items())
+    )
+
+
+def judge_refusals(
+    to: str, refused: Mapping[str, tuple[int, bytes | str]], *, delivered: bool
+) -> Outcome:
+    """Decide a delivery by its main recipient's RCPT reply when some recipients were refused.
+
+    `delivered` says whether the server took the message for the others.
+
+    - To refused with 5xx: failed, with the server's reason (even if a Cc took the mail).
+    - To refused otherwise (4xx): retry; a Cc that accepted may get a second copy on retry.
+    - Only Cc refused: sent, with the refusal kept as the error so it is visible.
+    """
+    reason = _reasons(refused)
+    if to not in refused:
+        if not delivered:  # cannot happen with smtplib; never call an unsent mail sent
+            return Outcome(RETRY, f"not sent: {reason}")
+        return Outcome(SENT, f"Cc refused, sent to the main recipient: {reason}")
+    status = FAILED if refused[to][0] >= 500 else RETRY
+    return Outcome(status, f"recipient refused: {reason}{' (the Cc got it)' if delivered else ''}")
+
+
 def classify(exc: BaseException) -> Outcome:
     """Map an SMTP error to retry (temporary) or failed (permanent), keeping the reason.
 
@@ -75,12 +102,8 @@ def classify(exc: BaseException) -> Outcome:
     """
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = {code for code, _ in exc.recipients.values()}
-        reason = "; ".join(
-            f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-            for addr, (code, msg) in exc.recipients.items()
-        )
         status = FAILED if codes and all(c >= 500 for c in codes) else RETRY
-        return Outcome(status, f"recipient refused: {reason}")
+        return Outcome(status, f"recipient refused: {_reasons(exc.recipients)}")
     if isinstance(exc, smtplib.SMTPResponseException):
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else ""
         status = FAILED if exc.smtp_code >= 500 else RETRY
@@ -106,7 +129,15 @@ class SmtpConnection:
             refused = self.client.smtp.sendmail(self.sender, recipients, mime.as_bytes(policy=WIRE))
         except smtplib.SMTPServerDisconnected as exc:
             raise TransportDown(f"SMTP server disconnected: {exc}") from exc
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+        except smtplib.SMTPRecipientsRefused as exc:
+            if any(code == 421 for code, _ in exc.recipients.values()):
+                # smtplib closed the connection at this RCPT: nothing was sent, the batch waits.
+                raise TransportDown(classify(exc).error or "421") from exc
+            # Nobody accepted it: still the main recipient's reply decides (a Cc's 4xx must not
+            # keep a To that does not exist in retry).
+            self._reset()
+            return judge_refusals(message.to, exc.recipients, delivered=False)
+        except smtplib.SMTPResponseException as exc:
             outcome = classify(exc)
             # 421 means the server is closing the connection: the rest of the batch must wait.
             if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
@@ -118,17 +149,9 @@ class SmtpConnection:
         if refused is False:  # yagmail's way of saying "not sent"; smtplib never returns it
             return Outcome(RETRY, "not sent (no reason given)")
         if refused:
-            reason = "; ".join(
-                f"{addr}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-                for addr, (code, msg) in sorted(refused.items())
-            )
-            code = refused.get(message.to, (0, b""))[0]
-            if code >= 500:
-                # The main recipient does not exist; the Cc got their copy, so no retry.
-                return Outcome(FAILED, f"recipient refused: {reason} (delivered to the Cc)")
-            # A Cc was refused (or a 4xx for the main recipient while the Cc took it): sent, and
-            # not retried, which would send the Cc a second copy; the reason is kept.
-            return Outcome(SENT, f"some recipients refused: {reason}")
+            # The mail went to some recipients. The reminder is for the main recipient (the
+            # secretary), so their reply decides; the Cc (the head) only gets a copy.
+            return judge_refusals(message.to, refused, delivered=True)
         return Outcome(SENT)
 
     def _reset(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Handler:
     refuse: dict[str, str] = field(default_factory=dict)
     data_replies: list[str] = field(default_factory=list)
     delay: float = 0.0
+    # TCP connections clients opened (the controller's own start-up probe is not counted).
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
@@ -72,6 +75,20 @@ class Handler:
         return [r for r in self.received if addr in r.rcpt_tos]
 
 
+class CountingSMTP(SMTP):
+    """aiosmtpd's server protocol, counting each connection on the handler."""
+
+    def connection_made(self, transport: Any) -> None:
+        with self.event_handler.lock:
+            self.event_handler.connections += 1
+        super().connection_made(transport)
+
+
+class CountingController(Controller):
+    def factory(self) -> SMTP:
+        return CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -87,8 +104,11 @@ class Sink:
         self.controller: Controller | None = None
 
     def start(self) -> Sink:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = CountingController(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
+        # start() returns once its own probe connection got the greeting: do not count it.
+        with self.handler.lock:
+            self.handler.connections = 0
         return self
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from models.reminders import DELIVERY, DELIVERY_ATTEMPT, FAILED, REMINDER, RETRY, SENT
@@ -110,6 +111,117 @@ def test_it_fails_a_5xx_visibly_and_never_retries_it(
     as_json = json.loads(cli("outbox", "--failed", "--json").stdout)
     assert {r["to_addr"] for r in as_json} == {"thuky.sct@hatinh.example"}
     assert all(r["status"] == "failed" for r in as_json)
+
+
+SECRETARY, HEAD = "thuky.sngv@hatinh.example", "giamdoc.sngv@hatinh.example"  # To, Cc (escalated)
+
+
+def sngv_delivery(session):
+    return session.execute(
+        select(DELIVERY).where(DELIVERY.c.to_addr == SECRETARY, DELIVERY.c.as_of == OCT_27)
+    ).one()
+
+
+def attempt_errors(session, delivery_id) -> list[tuple[str, str | None]]:
+    a = DELIVERY_ATTEMPT.c
+    return [
+        (r.outcome, r.error)
+        for r in session.execute(
+            select(a.outcome, a.error).where(a.delivery_id == delivery_id).order_by(a.at)
+        )
+    ]
+
+
+def test_it_retries_a_4xx_for_the_secretary_even_when_the_head_in_cc_accepted(
+    session, opened_2026, settings, rules, sink
+):
+    """Guarantee: the reminder is for the main recipient; a temporary refusal of the To address
+    is retried with backoff although the Cc took the mail (who may then get a second copy)."""
+    sink.handler.refuse[SECRETARY] = "450 4.2.1 Mailbox busy, try later"
+    first = run(session, smtp(settings, sink), rules, OCT_27)
+    assert (first.deliver.sent, first.deliver.retry, first.deliver.failed) == (5, 1, 0)
+    row = sngv_delivery(session)
+    assert (row.status, row.attempts) == (RETRY, 1)
+    assert "450" in row.last_error and "Mailbox busy" in row.last_error
+    assert row.next_attempt_at == at(OCT_27) + timedelta(minutes=POLICY.retry_minutes[0])
+    assert [r.rcpt_tos for r in sink.received if HEAD in r.rcpt_tos] == [[HEAD]]
+
+    del sink.handler.refuse[SECRETARY]
+    second = run(session, smtp(settings, sink), rules, OCT_27, now=at(OCT_27, 9))
+    assert second.deliver.sent == 1
+    assert (sngv_delivery(session).status, sngv_delivery(session).last_error) == (SENT, None)
+    (mail,) = sink.handler.to(SECRETARY)
+    assert mail.rcpt_tos == [SECRETARY, HEAD]
+    assert len(sink.handler.to(HEAD)) == 2  # the documented second copy for the Cc
+    assert [o for o, _ in attempt_errors(session, row.id)] == [RETRY, SENT]
+
+
+def test_it_fails_a_5xx_for_the_secretary_even_when_the_head_in_cc_accepted(
+    session, opened_2026, settings, rules, sink
+):
+    """Guarantee: a To address that does not exist is failed with the server's reason (listed
+    by `outbox --failed`), although the Cc took the mail; it is not retried."""
+    sink.handler.refuse[SECRETARY] = "550 5.1.1 No such user"
+    first = run(session, smtp(settings, sink), rules, OCT_27)
+    assert (first.deliver.sent, first.deliver.retry, first.deliver.failed) == (5, 0, 1)
+    row = sngv_delivery(session)
+    assert (row.status, row.attempts) == (FAILED, 1)
+    assert f"{SECRETARY}: 550 5.1.1 No such user" in row.last_error
+    assert first.deliver.errors == [f"{SECRETARY}: {row.last_error}"]
+    run(session, smtp(settings, sink), rules, OCT_27, now=at(OCT_27, 12))
+    assert sngv_delivery(session).attempts == 1
+    assert len(sink.handler.to(HEAD)) == 1
+
+
+@pytest.mark.parametrize("reply", ["450 4.2.2 Mailbox full", "550 5.1.1 No such user"])
+def test_it_counts_a_mail_whose_cc_was_refused_as_sent_and_shows_why(
+    session, opened_2026, settings, rules, sink, reply
+):
+    """Guarantee: the secretary got the reminder, so it is sent and never repeated; the head's
+    refusal stays visible in last_error and in the attempt row."""
+    sink.handler.refuse[HEAD] = reply
+    first = run(session, smtp(settings, sink), rules, OCT_27)
+    assert (first.deliver.sent, first.deliver.retry, first.deliver.failed) == (6, 0, 0)
+    row = sngv_delivery(session)
+    assert row.status == SENT
+    assert f"{HEAD}: {reply}" in row.last_error and SECRETARY not in row.last_error
+    assert attempt_errors(session, row.id) == [(SENT, row.last_error)]
+    (mail,) = sink.handler.to(SECRETARY)
+    assert mail.rcpt_tos == [SECRETARY]
+    run(session, smtp(settings, sink), rules, OCT_27, now=at(OCT_27, 12))
+    assert len(sink.handler.to(SECRETARY)) == 1
+
+
+@pytest.mark.parametrize(
+    ("to_reply", "cc_reply", "status"),
+    [
+        ("550 5.1.1 No such user", "450 4.2.1 Busy", FAILED),
+        ("450 4.2.1 Busy", "550 5.1.1 No such user", RETRY),
+    ],
+)
+def test_it_judges_a_mail_refused_for_everyone_by_the_secretary(
+    session, opened_2026, settings, rules, sink, to_reply, cc_reply, status
+):
+    """When nobody accepted the mail, the To reply still decides: a Cc's 4xx does not keep a
+    missing secretary in retry, and a Cc's 5xx does not fail a busy secretary's reminder."""
+    sink.handler.refuse.update({SECRETARY: to_reply, HEAD: cc_reply})
+    run(session, smtp(settings, sink), rules, OCT_27)
+    row = sngv_delivery(session)
+    assert row.status == status and to_reply in row.last_error and cc_reply in row.last_error
+    assert sink.handler.to(SECRETARY) == sink.handler.to(HEAD) == []
+
+
+@pytest.mark.parametrize("address", [SECRETARY, HEAD])
+def test_it_retries_the_batch_when_the_server_closes_at_rcpt(
+    session, opened_2026, settings, rules, sink, address
+):
+    """A 421 at RCPT (for To or Cc) means smtplib closed the connection and sent nothing: the
+    delivery must not count as sent, it is retried."""
+    sink.handler.refuse[address] = "421 4.3.2 Service shutting down"
+    run(session, smtp(settings, sink), rules, OCT_27)
+    row = sngv_delivery(session)
+    assert row.status == RETRY and "421" in row.last_error
+    assert sink.handler.to(SECRETARY) == []
 
 
 def test_it_gives_up_after_max_attempts(session, opened_2026, settings, rules):

@@ -49,9 +49,21 @@ def test_it_builds_one_unstarted_scheduler_with_safe_job_options(settings):
         assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
         assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
     assert jobs["send-reminders"].args[2] == {"skip_days_off": True}
-    # The idempotent passes run once at start to catch up a tick missed while down.
-    assert jobs["send-reminders"].next_run_time is not None
-    assert jobs["overseer-digest"].next_run_time is not None
+
+
+def test_it_runs_all_three_jobs_at_start_opening_the_year_first(settings):
+    """A tick missed while the process was down (2 January included) is caught up at start:
+    once started, every job is due now, and open-cycle runs before the reminder pass."""
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)  # jobs get their real next run times; nothing is executed
+    try:
+        now = datetime.now(ZONE)
+        jobs = scheduler.get_jobs()  # in the order the single worker will run them
+        assert [job.id for job in jobs] == ["open-cycle", "send-reminders", "overseer-digest"]
+        assert all(job.next_run_time <= now for job in jobs)
+        assert jobs[0].args[0] == "open-cycle" and jobs[0].args[2] == {}  # the current year
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 @pytest.mark.parametrize(("job_id", "after", "expected"), NEXT_TICKS)

@@ -3,6 +3,7 @@ server receives (decoded Vietnamese subject, text and HTML)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -199,6 +200,22 @@ def test_it_renders_the_text_part_unchanged(session, opened_2026, settings, rule
     # On the wire lines end in CRLF (RFC 5322); otherwise the text is exactly what we rendered.
     assert mail.text.replace("\r\n", "\n") == expected.text
     assert mail.subject == expected.subject
+
+
+def test_it_sends_a_whole_batch_over_one_smtp_connection(
+    session, opened_2026, settings, rules, sink
+):
+    """A pass opens one connection per batch, not one per mail (yagmail's send() would log in
+    again for every mail)."""
+    result = run(session, smtp(settings, sink), rules, OCT_27)
+    assert (result.deliver.sent, len(sink.received)) == (6, 6)
+    assert sink.handler.connections == 1
+
+
+def test_it_opens_one_connection_per_batch(session, opened_2026, settings, rules, sink):
+    result = run(session, smtp(settings, sink), rules, OCT_27, policy=replace(POLICY, batch_size=4))
+    assert (result.deliver.sent, len(sink.received)) == (6, 6)
+    assert sink.handler.connections == 2  # 4 + 2
 
 
 def test_it_never_sends_a_second_copy_when_run_again(session, opened_2026, settings, rules, sink):
