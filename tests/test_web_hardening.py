@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
+import uvicorn
 from openpyxl import load_workbook
 from sqlmodel import select
 
-import uvicorn
 from config.settings import get_settings
 from models.cycles import find_step
 from models.iso import ACTION_STEP, VERIFY_STEP, load_iso_rules, record_event
