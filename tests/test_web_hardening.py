@@ -27,6 +27,7 @@ from models.users import (
     authenticate,
     login_blocked,
 )
+from notifications.links import step_link
 from notifications.messages import step_url
 from tests.test_web_iso_pages import AUDITS, post, record_audit, signed_in
 from tests.web_support import NOW, PASSWORD, bearer, csrf_of, login
@@ -240,3 +241,27 @@ def test_it_writes_a_formula_like_agency_name_as_text_in_the_xlsx(client, tokens
     (row,) = [r for r in sheet.iter_rows() if r[0].value == "SNGV"]
     assert (row[1].value, row[1].data_type) == (name, "s")
     assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+
+
+def test_it_sends_a_one_click_link_of_an_action_step_to_the_audits_page(
+    client, settings, session, action_steps
+):
+    client.post("/logout", data={"csrf_token": csrf_of(client.get(AUDITS).text)})
+    for key in action_steps:
+        step = find_step(session=session, agency_code="SNGV", year=2026, key=key)
+        path = step_link(settings, step.id, NOW).removeprefix(settings.base_url.rstrip("/"))
+        form = client.get(path)
+        assert form.status_code == 200 and 'name="ref"' not in form.text
+        assert f'href="{AUDITS}"' in form.text
+        posted = client.post(
+            path,
+            data={
+                "csrf_token": csrf_of(client.get("/login").text),  # the page has no form
+                "done_on": "2026-11-05",
+                "ref": "1/BC",
+            },
+        )
+        assert posted.status_code == 422 and "không đánh dấu trực tiếp" in posted.text
+    session.expire_all()
+    states = session.exec(select(Step.state).where(Step.key.in_(action_steps))).all()  # type: ignore[attr-defined]
+    assert set(states) == {"open"}
