@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -15,7 +16,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from cli.common import engine, ensure_schema, settings
+from cli.common import engine, ensure_schema, fail, settings
+from config.settings import PLACEHOLDER_SECRETS, Settings
 from models import lease
 from models.tables import utcnow
 
@@ -23,6 +25,22 @@ log = logging.getLogger(__name__)
 # Renewed every minute on a thread of its own, so a long reminder pass cannot let it lapse.
 LEASE_TTL = timedelta(minutes=5)
 LEASE_RENEW_SECONDS = 60
+
+
+def is_loopback(host: str) -> bool:
+    """True when a bind address is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to any interface
+
+
+def uses_dev_secret(cfg: Settings) -> bool:
+    """True when the session-signing key is the checked-in development default or a placeholder."""
+    key = cfg.secret_key.get_secret_value()
+    return key in PLACEHOLDER_SECRETS or key.startswith("dev-only")
 
 
 def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
@@ -86,6 +104,14 @@ def serve(
 ) -> None:
     """Run the web app and the scheduler (open_cycle, send_reminders, overseer_digest)."""
     cfg = settings()
+    # Anyone who knows the public development key can forge a session cookie: never expose it.
+    if web and not is_loopback(host) and uses_dev_secret(cfg):
+        fail(
+            f"--host {host}: refusing to serve beyond this machine with the development secret "
+            'key; set ISOCYCLE_SECRET_KEY to a long random value (e.g. `python -c "import '
+            'secrets; print(secrets.token_urlsafe(48))"`) and ISOCYCLE_ENVIRONMENT=production, '
+            "or bind 127.0.0.1 behind a reverse proxy."
+        )
     eng = engine()
     ensure_schema(eng)
     running = start_scheduler(eng) if scheduler else None

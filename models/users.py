@@ -29,6 +29,11 @@ AGENCY_ROLES = (ROLE_SUPERVISOR, ROLE_SECRETARY)
 TOKEN_PREFIX = "isc_"
 # Five wrong passwords for one username from one address lock it out for fifteen minutes.
 LOGIN_MAX_FAILURES = 5
+# Across usernames, one address may fail this often (password spraying); an office behind one
+# NAT address shares it, hence well above the per-pair limit.
+LOGIN_MAX_FAILURES_PER_IP = 30
+# Across addresses, one username may fail this often (a guesser rotating addresses).
+LOGIN_MAX_FAILURES_PER_USER = 10
 LOGIN_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
@@ -213,18 +218,25 @@ def user_for_token(*, session: Session, token: str) -> User | None:
 
 
 def login_blocked(*, session: Session, username: str, ip: str, now: datetime) -> bool:
-    """True when this username has failed too often from this address within the window."""
-    failures = session.execute(
-        select(func.count())
-        .select_from(LOGIN_ATTEMPT)
-        .where(
-            LOGIN_ATTEMPT.c.username == username,
-            LOGIN_ATTEMPT.c.ip == ip,
-            LOGIN_ATTEMPT.c.at > now - LOGIN_WINDOW,
-            LOGIN_ATTEMPT.c.ok.is_(False),
-        )
-    ).scalar_one()
-    return bool(failures >= LOGIN_MAX_FAILURES)
+    """True when, within the window, this username failed too often from this address, this
+    address failed too often across usernames, or this username failed too often across
+    addresses."""
+    a = LOGIN_ATTEMPT.c
+    recent = (a.at > now - LOGIN_WINDOW, a.ok.is_(False))
+    username, ip = username.strip()[:100], ip[:64]
+    # One query: three conditional counts over the failures that touch this username or address.
+    pair, by_ip, by_user = session.execute(
+        select(
+            func.count().filter(a.username == username, a.ip == ip),
+            func.count().filter(a.ip == ip),
+            func.count().filter(a.username == username),
+        ).where(*recent, (a.username == username) | (a.ip == ip))
+    ).one()
+    return bool(
+        pair >= LOGIN_MAX_FAILURES
+        or by_ip >= LOGIN_MAX_FAILURES_PER_IP
+        or by_user >= LOGIN_MAX_FAILURES_PER_USER
+    )
 
 
 def authenticate(
@@ -246,6 +258,8 @@ def authenticate(
                 LOGIN_ATTEMPT.c.username == username, LOGIN_ATTEMPT.c.ip == ip
             )
         )
+    # Attempts older than the window count for nothing: drop them so the table stays small.
+    session.execute(delete(LOGIN_ATTEMPT).where(LOGIN_ATTEMPT.c.at <= now - LOGIN_WINDOW))
     session.add(LoginAttempt(username=username, ip=ip, at=now, ok=ok))
     session.commit()
     return user if ok else None

@@ -51,7 +51,9 @@ class EmailMessage:
 def step_url(base_url: str, code: str, year: int, key: str) -> str:
     """The web page of one step of an agency's cycle (behind the login)."""
     base = base_url.rstrip("/")
-    return f"{base}/agencies/{quote(code, safe='')}/{year}/steps/{quote(key, safe=':')}"
+    # "/" stays literal: the route takes the rest of the path as the key, and proxies that
+    # refuse or rewrite an encoded slash (%2F) would break event keys like procedure_update:5/QĐ.
+    return f"{base}/agencies/{quote(code, safe='')}/{year}/steps/{quote(key, safe=':/')}"
 
 
 def when(days: int) -> str:

@@ -165,7 +165,7 @@ def status(
 
 
 @router.post(
-    "/agencies/{code}/cycles/{year}/steps/{step}/complete",
+    "/agencies/{code}/cycles/{year}/steps/{step:path}/complete",  # keys may hold "/"
     response_model=StatusRow,
     responses={403: {}, 404: {}, 422: {}},
 )

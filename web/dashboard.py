@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -148,13 +149,22 @@ def build_dashboard(
     return Dashboard(year, today, ordered, shown, kinds)
 
 
+def _append_text(ws: Worksheet, values: list[Any]) -> None:
+    """Append a row whose strings stay text: openpyxl makes a string starting with "=" a formula,
+    and agency names and codes are user input (`=HYPERLINK(...)` must not run in Excel)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def to_xlsx(board: Dashboard) -> bytes:
     """Return the matrix as an .xlsx workbook: one row per agency, one column per step."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None  # a new workbook always has one sheet
     ws.title = f"Năm {board.year}"
-    ws.append(["Mã", "Đơn vị", "Loại", *[c.title for c in board.columns]])
+    _append_text(ws, ["Mã", "Đơn vị", "Loại", *[c.title for c in board.columns]])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in board.rows:
@@ -167,13 +177,14 @@ def to_xlsx(board: Dashboard) -> bytes:
             elif status == STATUS_DONE and done_on is not None:
                 text += f" {done_on:%d/%m/%Y}"
             values.append(text)
-        ws.append(values)
+        _append_text(ws, values)
         for c, cell in zip(board.columns, ws[ws.max_row][3:], strict=True):
             status = row.cells.get(c.key, ("", 0, None))[0]
             if status in XLSX_FILLS:
                 cell.fill = PatternFill("solid", fgColor=XLSX_FILLS[status])
     ws.append([])
-    ws.append(
+    _append_text(
+        ws,
         [
             "",
             "Tổng hợp",
@@ -182,7 +193,7 @@ def to_xlsx(board: Dashboard) -> bytes:
                 f"{c.done}/{c.total} đơn vị đã hoàn thành, {c.overdue} quá hạn"
                 for c in board.columns
             ],
-        ]
+        ],
     )
     buf = io.BytesIO()
     wb.save(buf)

@@ -62,6 +62,13 @@ ACTION_LABELS = {
     "not_effective": "Chưa hiệu quả",
     "results": "Cập nhật kết quả",
 }
+# Steps completed by their records (a corrective action's done and verified dates), never by
+# the step form: the audits page of the agency-year is where they change.
+RECORD_STEPS = frozenset({iso.ACTION_STEP, iso.VERIFY_STEP})
+RECORD_STEP_ERROR = (
+    "Bước này được cập nhật từ hồ sơ hành động khắc phục, không đánh dấu trực tiếp: "
+    "vào trang Đánh giá nội bộ & hành động khắc phục."
+)
 # The core's refusals, in Vietnamese for the form (the API keeps the English text).
 STEP_ERRORS_VI = [
     (r"^ref: ", "Số ký hiệu văn bản là bắt buộc (làm bằng chứng)."),
@@ -272,6 +279,7 @@ def agency_page(
         "kind_labels": dash.KIND_LABELS,
         "action_labels": ACTION_LABELS,
         "step_titles": {s.key: s.title for s in steps},
+        "record_steps": RECORD_STEPS,
     }
     return render(request, "agency.html", ctx, viewer)
 
@@ -282,9 +290,12 @@ def _form_context(
     return {
         "agency": agency,
         "row": step_view(step, today),
-        "action": action,
+        # The path as received is decoded; quote it again so a key with "%", "?" or "#" posts back.
+        "action": quote(action, safe="/:"),
         "values": values,
         "today": today,
+        "by_record": step.step_type in RECORD_STEPS,
+        "records_url": f"/agencies/{quote(agency.code, safe='')}/{step.year}/audits",
     }
 
 
@@ -300,6 +311,8 @@ def _complete(
     session: Session, step: Step, form: dict[str, str], actor: str, today: date, now: datetime
 ) -> str | None:
     """Apply a completion form; return a Vietnamese error message, or None when stored."""
+    if step.step_type in RECORD_STEPS:
+        return RECORD_STEP_ERROR
     done_on = parse_vn_date(form.get("done_on", ""))
     if done_on is None:
         return "Ngày hoàn thành không hợp lệ (dd/mm/yyyy)."
@@ -326,7 +339,8 @@ def _complete(
     return None
 
 
-@router.get("/agencies/{code}/{year}/steps/{key}")
+# `path` because event steps carry a document number with "/" (procedure_update:512/QĐ-UBND).
+@router.get("/agencies/{code}/{year}/steps/{key:path}")
 def step_form(
     request: Request,
     session: SessionDep,
@@ -346,7 +360,7 @@ def step_form(
     return render(request, "step_form.html", ctx | {"error": None}, viewer)
 
 
-@router.post("/agencies/{code}/{year}/steps/{key}")
+@router.post("/agencies/{code}/{year}/steps/{key:path}")
 def step_submit(
     request: Request,
     session: SessionDep,
