@@ -263,6 +263,9 @@ def _remind(database_url: str, now: str, env: dict[str, str]) -> subprocess.Pope
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Its own process group: a kill takes Prefect's temporary API server down with it, so
+        # no orphan outlives the test (or holds CI's output open).
+        start_new_session=True,
     )
 
 
@@ -298,7 +301,7 @@ def test_it_loses_nothing_when_a_process_is_killed_mid_delivery(
         while len(slow.received) < 2 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert len(slow.received) >= 2 and proc.poll() is None, "the pass ended before the kill"
-        proc.send_signal(signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         time.sleep(1.2)  # let the server finish the message it was reading
         first = {r.message["Message-ID"] for r in slow.received}
