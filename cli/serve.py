@@ -54,7 +54,7 @@ def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
         jobs.pause()
 
 
-def start_scheduler(eng: Engine) -> tuple[BackgroundScheduler, str] | None:
+def start_scheduler(eng: Engine, cfg: Settings) -> tuple[BackgroundScheduler, str] | None:
     """Start the scheduler if this process wins the database lease, else return None."""
     from flows.schedules import build_scheduler
 
@@ -70,7 +70,7 @@ def start_scheduler(eng: Engine) -> tuple[BackgroundScheduler, str] | None:
             "this one does not (exactly one scheduler per database)."
         )
         return None
-    jobs = build_scheduler(settings())
+    jobs = build_scheduler(cfg)
     jobs.add_executor(ThreadPoolExecutor(max_workers=1), alias="lease")
     jobs.add_job(
         _renew,
@@ -114,7 +114,7 @@ def serve(
         )
     eng = engine()
     ensure_schema(eng)
-    running = start_scheduler(eng) if scheduler else None
+    running = start_scheduler(eng, cfg) if scheduler else None
     try:
         if web:
             import uvicorn

@@ -85,8 +85,8 @@ EVENT_STEPS = {
         "TT 26/2014/TT-BKHCN Điều 7.2b",
     ),
 }
-ACTION_STEP = "corrective_action"
-VERIFY_STEP = "action_verification"
+# The steps an action owns; models.cycles refuses to complete them by hand.
+ACTION_STEP, VERIFY_STEP = cycles.MANAGED_STEP_TYPES
 ACTION_BASIS = "QĐ 19/2014/QĐ-TTg Điều 4.2b"
 ACTION_BASIS_INSPECTION = "TT 26/2014/TT-BKHCN Điều 37.2c"
 MAX_EVENT_NUMBER = 90  # the step key "steering_committee_reform:NUMBER" must fit 120 characters

@@ -64,7 +64,7 @@ ACTION_LABELS = {
 }
 # Steps completed by their records (a corrective action's done and verified dates), never by
 # the step form: the audits page of the agency-year is where they change.
-RECORD_STEPS = frozenset({iso.ACTION_STEP, iso.VERIFY_STEP})
+RECORD_STEPS = frozenset(cycles.MANAGED_STEP_TYPES)
 RECORD_STEP_ERROR = (
     "Bước này được cập nhật từ hồ sơ hành động khắc phục, không đánh dấu trực tiếp: "
     "vào trang Đánh giá nội bộ & hành động khắc phục."
@@ -76,6 +76,12 @@ STEP_ERRORS_VI = [
     (r"is before the cycle year", "Ngày hoàn thành không được trước năm của chu kỳ."),
     (r"needs (\w+) done first", "Phải hoàn thành bước đánh giá nội bộ trước bước này."),
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
+    (r"follows its corrective action", RECORD_STEP_ERROR),
+    (
+        r"corrective-action step\(s\) of \d+ are still open",
+        "Còn hành động khắc phục chưa thực hiện hoặc chưa xác nhận hiệu quả; bước này tự hoàn "
+        "thành khi tất cả đã xong.",
+    ),
 ]
 
 
@@ -311,8 +317,6 @@ def _complete(
     session: Session, step: Step, form: dict[str, str], actor: str, today: date, now: datetime
 ) -> str | None:
     """Apply a completion form; return a Vietnamese error message, or None when stored."""
-    if step.step_type in RECORD_STEPS:
-        return RECORD_STEP_ERROR
     done_on = parse_vn_date(form.get("done_on", ""))
     if done_on is None:
         return "Ngày hoàn thành không hợp lệ (dd/mm/yyyy)."
