@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cli.common import echo_table, engine, ensure_schema, fail, session_scope, settings, to_json
+from config.settings import Settings
 from models.reminders import PolicyError, load_policy, outbox_counts, outbox_rows
 
 app = typer.Typer(no_args_is_help=True)
@@ -21,6 +23,24 @@ def _check_now(now: str | None) -> str | None:
     except ValueError:
         fail(f"--now: {now!r} is not a date and time like 2026-10-27T07:30")
     return now
+
+
+def run_job(job: str, cfg: Settings, now: str | None) -> dict[str, Any]:
+    """Run a job once: on the Prefect server when PREFECT_API_URL is set, else in this process.
+
+    The embedded mode never imports Prefect, so it never waits for a temporary Prefect API.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.reminders import FLOWS
+
+        result: dict[str, Any] = FLOWS[job](now=now, database_url=cfg.database_url)
+        return result
+    from flows import jobs
+
+    result, _ = jobs.run_recorded(
+        job, cfg, runner=f"cli {os.getpid()}", now=jobs.parse_now(now, cfg)
+    )
+    return result
 
 
 @app.command()
@@ -40,9 +60,7 @@ def remind(
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
-    from flows.reminders import send_reminders
-
-    counts = send_reminders(now=when, database_url=cfg.database_url)
+    counts = run_job("send-reminders", cfg, when)
     typer.echo(
         f"Reminders decided: {counts['decided']} (in {counts['queued']} e-mails); "
         f"sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "
@@ -67,15 +85,30 @@ def digest(
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
-    from flows.reminders import overseer_digest
-
     try:
-        counts = overseer_digest(now=when, database_url=cfg.database_url)
+        counts = run_job("overseer-digest", cfg, when)
     except ValueError as exc:
         fail(str(exc))
     typer.echo(
         f"Digest queued: {counts['queued']}; sent: {counts['sent']}; "
         f"retry: {counts['retry']}; failed: {counts['failed']}"
+    )
+
+
+@app.command()
+def deliver(
+    now: Annotated[str | None, typer.Option("--now", help="Local time YYYY-MM-DDTHH:MM.")] = None,
+) -> None:
+    """Send the e-mails that are due now: retries after their backoff, and expired claims."""
+    when = _check_now(now)
+    cfg = settings()
+    eng = engine()
+    ensure_schema(eng)
+    eng.dispose()
+    counts = run_job("deliver-outbox", cfg, when)
+    typer.echo(
+        f"Sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "
+        f"failed: {counts['failed']}"
     )
 
 

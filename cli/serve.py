@@ -5,26 +5,24 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import signal
 import socket
+import sys
 import time
-from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from cli.common import engine, ensure_schema, fail, settings
 from config.settings import PLACEHOLDER_SECRETS, Settings
-from models import lease
-from models.tables import utcnow
+
+if TYPE_CHECKING:
+    from flows.schedules import Scheduler
 
 log = logging.getLogger(__name__)
-# Renewed every minute on a thread of its own, so a long reminder pass cannot let it lapse.
-LEASE_TTL = timedelta(minutes=5)
-LEASE_RENEW_SECONDS = 60
+# Ctrl-C must stop `serve` within 5 s: a running pass gets this long to stop between e-mails.
+STOP_WAIT_SECONDS = 3.0
 
 
 def is_loopback(host: str) -> bool:
@@ -43,51 +41,40 @@ def uses_dev_secret(cfg: Settings) -> bool:
     return key in PLACEHOLDER_SECRETS or key.startswith("dev-only")
 
 
-def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
-    """Keep the scheduler lease; if another process has taken it, stop scheduling here."""
-    with Session(eng) as session:
-        kept = lease.acquire(
-            session=session, name=lease.SCHEDULER, holder=holder, now=utcnow(), ttl=LEASE_TTL
-        )
-    if not kept:
-        log.error("scheduler lease lost to another process; pausing this scheduler")
-        jobs.pause()
+def start_scheduler(eng: Engine, cfg: Settings) -> Scheduler | None:
+    """Start the in-process scheduler (active now or on standby), or None in the Prefect mode."""
+    from flows.schedules import Scheduler
 
-
-def start_scheduler(eng: Engine, cfg: Settings) -> tuple[BackgroundScheduler, str] | None:
-    """Start the scheduler if this process wins the database lease, else return None."""
-    from flows.schedules import build_scheduler
-
-    holder = f"{socket.gethostname()}:{os.getpid()}"
-    with Session(eng) as session:
-        won = lease.acquire(
-            session=session, name=lease.SCHEDULER, holder=holder, now=utcnow(), ttl=LEASE_TTL
-        )
-        current = lease.holder_of(session=session, name=lease.SCHEDULER)
-    if not won:
+    if os.environ.get("PREFECT_API_URL"):
         typer.echo(
-            f"Another process ({current}) runs the scheduler for this database; "
-            "this one does not (exactly one scheduler per database)."
+            "PREFECT_API_URL được đặt: lịch nhắc việc chạy trên máy chủ Prefect (isocycle deploy "
+            "và một Prefect worker), tiến trình này không chạy lịch (no in-process scheduler)."
         )
         return None
-    jobs = build_scheduler(cfg)
-    jobs.add_executor(ThreadPoolExecutor(max_workers=1), alias="lease")
-    jobs.add_job(
-        _renew,
-        "interval",
-        seconds=LEASE_RENEW_SECONDS,
-        args=[eng, holder, jobs],
-        id="scheduler-lease",
-        executor="lease",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+    scheduler = Scheduler(
+        cfg, eng, holder=f"{socket.gethostname()}:{os.getpid()}", announce=typer.echo
     )
-    jobs.start()
-    for job in jobs.get_jobs():
-        if job.id != "scheduler-lease":
-            typer.echo(f"Lịch (job) {job.id}: {job.name}; next run {job.next_run_time}")
-    return jobs, holder
+    scheduler.start()
+    return scheduler
+
+
+def stop_scheduler(scheduler: Scheduler) -> None:
+    """Stop within seconds; a job still running past that is abandoned to its next run."""
+    if scheduler.shutdown(wait_seconds=STOP_WAIT_SECONDS):
+        return
+    typer.echo(
+        "Một việc theo lịch chưa dừng kịp; nó sẽ được làm tiếp ở lần chạy sau "
+        "(a job was interrupted; its next run completes it)."
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Interpreter exit would join the job's worker thread and could wait minutes; every job
+    # is idempotent and its claims expire, so leaving now loses nothing.
+    os._exit(0)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def serve(
@@ -115,6 +102,7 @@ def serve(
     eng = engine()
     ensure_schema(eng)
     running = start_scheduler(eng, cfg) if scheduler else None
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop, like Ctrl-C
     try:
         if web:
             import uvicorn
@@ -132,8 +120,5 @@ def serve(
         pass
     finally:
         if running is not None:
-            jobs, holder = running
-            jobs.shutdown(wait=False)
-            with Session(eng) as session:
-                lease.release(session=session, name=lease.SCHEDULER, holder=holder)
+            stop_scheduler(running)
         eng.dispose()

@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_security: str = "none"  # none | starttls | ssl
     smtp_timeout: float = 20.0
     mail_from: str = "isocycle@localhost"
+    # How long the scheduler lease lasts without renewal: when the process holding it dies, a
+    # standby process takes over within this time (plus a quarter of it).
+    scheduler_lease_seconds: float = Field(default=300.0, ge=2.0)
     mail_outbox_dir: Path = Path("outbox")
     support_contact: str = "Sở Khoa học và Công nghệ (Phòng Tiêu chuẩn Đo lường Chất lượng)"
 

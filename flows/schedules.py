@@ -1,12 +1,15 @@
 """The schedules, declared once; APScheduler runs them in-process, Prefect deployments on a server.
 
-A job runs under APScheduler (`isocycle serve`, later the web app) OR as a Prefect deployment
-(`isocycle deploy` + a Prefect worker), never both, or every tick would run twice.
+A job runs under APScheduler (`isocycle serve`) OR as a Prefect deployment (`isocycle deploy` + a
+Prefect worker), never both, or every tick would run twice. In-process, the jobs are the plain
+functions of flows/jobs.py: no Prefect API is started or waited for.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,15 +17,22 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from config.settings import Settings
+from flows import jobs
+from models import jobs as job_runs
+from models import lease
 from models.reminders import WEEKDAYS, load_policy
+from models.tables import utcnow
 
 log = logging.getLogger(__name__)
 # A tick delayed by up to this long (worker busy, machine asleep) still runs once when the
 # scheduler is back; coalesce folds several missed ticks into that one run.
 MISFIRE_GRACE_SECONDS = 12 * 3600
 DOW = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LEASE_JOB = "scheduler-lease"
 
 
 @dataclass(frozen=True)
@@ -38,14 +48,17 @@ class Schedule:
     # caught up at once rather than the next day (the passes are idempotent).
     catch_up_on_start: bool = False
 
+    def trigger(self, settings: Settings) -> CronTrigger:
+        return CronTrigger.from_crontab(self.cron, timezone=settings.zone)
+
 
 def schedules(settings: Settings) -> tuple[Schedule, ...]:
-    """The three jobs. send_reminders runs Monday to Friday; the pass itself works out holidays."""
+    """The four jobs, in the order a start-up runs them (the year is opened before reminding)."""
     weekday = load_policy(settings.reminder_policy_file).digest_weekday
     return (
         Schedule(
-            "open-cycle",
-            "open-cycle",
+            jobs.OPEN_CYCLE,
+            jobs.OPEN_CYCLE,
             "0 6 2 1 *",
             "Open the year's steps on 2 January",
             # Opening is idempotent and bulk, so running it at every start (for the current
@@ -53,8 +66,8 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
             catch_up_on_start=True,
         ),
         Schedule(
-            "send-reminders",
-            "send-reminders",
+            jobs.SEND_REMINDERS,
+            jobs.SEND_REMINDERS,
             "30 7 * * mon-fri",
             "Reminders on working days at 07:30",
             # Cron knows weekends; the pass itself skips public holidays (Tết, 30/4, 2/9 ...).
@@ -62,8 +75,18 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
             catch_up_on_start=True,
         ),
         Schedule(
-            "overseer-digest",
-            "overseer-digest",
+            jobs.DELIVER_OUTBOX,
+            jobs.DELIVER_OUTBOX,
+            "*/5 7-17 * * mon-fri",
+            "Deliver due e-mails every 5 minutes in working hours",
+            # Retries follow their backoff (10 minutes, 30, ...) instead of waiting for the next
+            # day's pass, and a claim left by a killed process is taken over once it expires.
+            (("skip_days_off", True),),
+            catch_up_on_start=True,
+        ),
+        Schedule(
+            jobs.OVERSEER_DIGEST,
+            jobs.OVERSEER_DIGEST,
             f"0 8 * * {DOW[weekday]}",
             f"Overseer digest every {WEEKDAYS[weekday]} at 08:00",
             catch_up_on_start=True,
@@ -71,64 +94,229 @@ def schedules(settings: Settings) -> tuple[Schedule, ...]:
     )
 
 
-def _flows() -> dict[str, Any]:
-    # Imported here: importing prefect costs seconds and `isocycle --help` should not pay it.
-    from flows import reminders
-
-    return {
-        "open-cycle": reminders.open_cycle,
-        "send-reminders": reminders.send_reminders,
-        "overseer-digest": reminders.overseer_digest,
-    }
-
-
-def run_job(flow_name: str, database_url: str | None, parameters: dict[str, Any]) -> None:
-    """Run one flow by name (a module-level function, so APScheduler can reference it)."""
-    result = _flows()[flow_name](database_url=database_url, **parameters)
-    log.info("%s: %s", flow_name, result)
+def last_tick(schedule: Schedule, settings: Settings, before: datetime) -> datetime | None:
+    """The latest time at or before `before` when the schedule fired (None: not in 400 days)."""
+    trigger = schedule.trigger(settings)
+    # Look back in widening windows, so a job every 5 minutes walks one day, not a year.
+    for days in (1, 8, 400):
+        found: datetime | None = None
+        at: datetime | None = trigger.get_next_fire_time(None, before - timedelta(days=days))
+        while at is not None and at <= before:
+            found = at
+            at = trigger.get_next_fire_time(at, at + timedelta(seconds=1))
+        if found is not None:
+            return found
+    return None
 
 
-def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    """Return the in-process scheduler with every job registered, not started.
+class Scheduler:
+    """The in-process scheduler of `isocycle serve`.
 
-    Exactly one scheduler may run per database: explicit job ids with replace_existing,
-    coalesce and max_instances=1 make a re-registration or a slow run harmless. Every job also
-    runs once at start, so a tick missed while the process was down is not lost (APScheduler
-    keeps jobs in memory and cannot know what it missed while not running).
+    - It runs jobs only while it holds the database lease; a process that does not hold it asks
+      again every lease_ttl / 4, so it takes over within a lease period of the holder's death.
+    - A failed job is recorded and tried again after 1, 2, 5, 10, 20, then every 30 minutes, not
+      at the next day's tick.
+    - `shutdown` stops a running pass between two e-mails and gives the lease back.
     """
-    # One worker thread: jobs due together run one after the other, never two passes at once
-    # from this process (and Prefect's temporary API server is started once, not raced).
-    scheduler = BackgroundScheduler(
-        timezone=settings.zone, executors={"default": ThreadPoolExecutor(max_workers=1)}
-    )
-    started = datetime.now(settings.zone)
-    for order, s in enumerate(schedules(settings)):
-        # Catch-ups run in declaration order on the one worker: the year is opened before the
-        # reminder pass that reads its steps (a microsecond apart, so the order is explicit).
-        at_start = started + timedelta(microseconds=order)
-        extra = {"next_run_time": at_start} if s.catch_up_on_start else {}
-        scheduler.add_job(
-            run_job,
-            CronTrigger.from_crontab(s.cron, timezone=settings.zone),
-            args=[s.flow_name, settings.database_url, dict(s.parameters)],
-            id=s.job_id,
-            name=s.description,
-            replace_existing=True,
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        holder: str,
+        announce: Callable[[str], None] = log.info,
+        retry_delay: Callable[[int], timedelta] = job_runs.retry_delay,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.holder = holder
+        self.announce = announce
+        self.retry_delay = retry_delay
+        self.clock = clock
+        self.ttl = timedelta(seconds=settings.scheduler_lease_seconds)
+        self.stop = threading.Event()
+        self.active = False
+        self._standby_told = False
+        self._held_until: datetime | None = None
+        # Set while no job runs: shutdown waits on it for a pass to stop between two e-mails.
+        self._idle = threading.Event()
+        self._idle.set()
+        self._schedules = {s.job_id: s for s in schedules(settings)}
+        # One worker thread for jobs: jobs due together run one after the other, never two
+        # passes at once from this process. The lease has its own, so a long pass cannot let
+        # the lease lapse.
+        self._aps = BackgroundScheduler(
+            timezone=settings.zone,
+            executors={
+                "default": ThreadPoolExecutor(max_workers=1),
+                "lease": ThreadPoolExecutor(max_workers=1),
+            },
+        )
+
+    def start(self) -> bool:
+        """Start; return True if this process holds the lease and runs the jobs now."""
+        self._aps.add_job(
+            self.keep_lease,
+            "interval",
+            seconds=max(self.ttl.total_seconds() / 4, 0.5),
+            id=LEASE_JOB,
+            executor="lease",
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=MISFIRE_GRACE_SECONDS,
-            **extra,
         )
-    return scheduler
+        self.keep_lease()
+        self._aps.start()
+        return self.active
+
+    def keep_lease(self) -> None:
+        """Take or renew the lease; start the jobs on winning it, pause them on losing it."""
+        now = self.clock()
+        try:
+            with Session(self.engine) as session:
+                won = lease.acquire(
+                    session=session,
+                    name=lease.SCHEDULER,
+                    holder=self.holder,
+                    now=now,
+                    ttl=self.ttl,
+                )
+                current = None if won else lease.holder_of(session=session, name=lease.SCHEDULER)
+        except Exception:
+            log.exception("cannot reach the database to keep the scheduler lease")
+            # Until our lease has surely expired nobody else can take it: keep running till then.
+            if self.active and (self._held_until is None or now >= self._held_until):
+                self._pause("the lease could not be renewed")
+            return
+        if won:
+            self._held_until = now + self.ttl
+            if not self.active and not self.stop.is_set():
+                self._activate()
+        else:
+            if self.active:
+                self._pause(f"the lease is held by {current}")
+            elif not self._standby_told:
+                self._standby_told = True
+                self.announce(
+                    f"Lịch nhắc việc đang chạy ở tiến trình khác ({current}); tiến trình này chờ "
+                    "và sẽ nhận thay nếu tiến trình đó dừng (scheduler on standby)."
+                )
+
+    def _activate(self) -> None:
+        started = datetime.now(self.settings.zone)
+        for order, s in enumerate(self._schedules.values()):
+            # Catch-ups run in declaration order on the one worker: the year is opened before
+            # the reminder pass that reads its steps (a microsecond apart, so the order is
+            # explicit).
+            extra = (
+                {"next_run_time": started + timedelta(microseconds=order)}
+                if s.catch_up_on_start
+                else {}
+            )
+            self._aps.add_job(
+                self.run,
+                s.trigger(self.settings),
+                args=[s.job_id],
+                id=s.job_id,
+                name=s.description,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+                **extra,
+            )
+        self.active = True
+        self.announce(f"Tiến trình này chạy lịch nhắc việc (scheduler active: {self.holder}).")
+        for job in self._aps.get_jobs():
+            if job.id in self._schedules:
+                self.announce(f"Lịch (job) {job.id}: {job.name}; next run {job.next_run_time}")
+
+    def _pause(self, why: str) -> None:
+        log.error("scheduler lease lost (%s); this process stops scheduling", why)
+        for job in self._aps.get_jobs():
+            if job.id != LEASE_JOB:
+                job.remove()
+        self.active = False
+
+    def run(self, job_id: str, retry: bool = False) -> None:
+        """Run one job now; on failure, record it and schedule a retry within minutes."""
+        if not self.active or self.stop.is_set():
+            return
+        s = self._schedules[job_id]
+        self._idle.clear()
+        try:
+            result, _ = jobs.run_recorded(
+                s.flow_name,
+                self.settings,
+                runner=f"serve {self.holder}",
+                stop=self.stop,
+                **dict(s.parameters),
+            )
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            self._schedule_retry(s, exc)
+            return
+        finally:
+            self._idle.set()
+        log.info("%s: %s", job_id, result)
+
+    def _schedule_retry(self, s: Schedule, exc: Exception) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            with Session(self.engine) as session:
+                failures = job_runs.failures_in_a_row(session=session, job=s.job_id)
+                at = self.clock() + self.retry_delay(failures)
+                regular = self._aps.get_job(s.job_id)
+                if (
+                    regular is not None
+                    and regular.next_run_time is not None
+                    and (regular.next_run_time <= at)
+                ):
+                    return  # the regular tick comes first and does the same work
+                job_runs.set_retry(session=session, job=s.job_id, at=at)
+        except Exception:
+            # The database itself is failing: try again in a minute rather than never.
+            log.exception("cannot record the retry of %s", s.job_id)
+            at = self.clock() + self.retry_delay(1)
+        self._aps.add_job(
+            self.run,
+            "date",
+            run_date=at,
+            args=[s.job_id, True],
+            id=f"{s.job_id}:retry",
+            name=f"Retry {s.job_id} after: {jobs.describe(exc)}",
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
+
+    def jobs(self) -> list[Any]:
+        """The APScheduler jobs this process has now (none while on standby)."""
+        return [job for job in self._aps.get_jobs() if job.id != LEASE_JOB]
+
+    def shutdown(self, wait_seconds: float = 4.0) -> bool:
+        """Stop: no new job starts, a running pass stops between two e-mails, the lease is
+        given back. Returns False if a job was still running after `wait_seconds`."""
+        self.stop.set()
+        self._aps.shutdown(wait=False)
+        finished = self._idle.wait(wait_seconds)
+        try:
+            with Session(self.engine) as session:
+                lease.release(session=session, name=lease.SCHEDULER, holder=self.holder)
+        except Exception:
+            log.exception("cannot give the scheduler lease back; it expires by itself")
+        return finished
 
 
 def build_deployments(settings: Settings) -> list[Any]:
     """Return one Prefect RunnerDeployment per schedule, with its cron in the local zone."""
     from prefect.schedules import Cron
 
-    flows = _flows()
+    from flows.reminders import FLOWS
+
     return [
-        flows[s.flow_name].to_deployment(
+        FLOWS[s.flow_name].to_deployment(
             name=s.job_id,
             description=s.description,
             schedules=[Cron(s.cron, timezone=settings.timezone)],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import Row, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
@@ -20,6 +21,8 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     holder: str = Field(max_length=200)
     expires_at: datetime = instant()
+    # When the current holder took it (kept across renewals); for /healthz.
+    since: datetime | None = instant(default=None)
 
 
 LEASE = table_of(Lease)
@@ -37,7 +40,11 @@ def acquire(*, session: Session, name: str, holder: str, now: datetime, ttl: tim
         .execute(
             update(LEASE)
             .where(LEASE.c.name == name, or_(LEASE.c.holder == holder, LEASE.c.expires_at < now))
-            .values(holder=holder, expires_at=expires)
+            .values(
+                holder=holder,
+                expires_at=expires,
+                since=case((LEASE.c.holder == holder, LEASE.c.since), else_=now),
+            )
         )
         .rowcount
     )
@@ -45,7 +52,9 @@ def acquire(*, session: Session, name: str, holder: str, now: datetime, ttl: tim
         session.commit()
         return True
     try:
-        session.execute(insert(LEASE).values(name=name, holder=holder, expires_at=expires))
+        session.execute(
+            insert(LEASE).values(name=name, holder=holder, expires_at=expires, since=now)
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -60,5 +69,16 @@ def release(*, session: Session, name: str, holder: str) -> None:
 
 
 def holder_of(*, session: Session, name: str) -> str | None:
-    lease = session.get(Lease, name)
+    """Who holds the lease now, or held it last if it has expired (None: nobody ever)."""
+    lease = current(session=session, name=name)
     return lease.holder if lease else None
+
+
+def current(*, session: Session, name: str) -> Row[Any] | None:
+    """The lease as stored: holder, since, expires_at (it may have expired; compare the clock)."""
+    c = LEASE.c
+    row = session.execute(
+        select(c.holder, c.since, c.expires_at).where(c.name == name)
+    ).one_or_none()
+    session.commit()  # end the read so that a later acquire in this session sees fresh rows
+    return row

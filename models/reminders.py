@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -773,3 +773,26 @@ def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> l
         .limit(limit)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def outbox_backlog(*, session: Session, now: datetime) -> dict[str, Any]:
+    """What waits in the outbox: how many mails, the oldest one's age, and failed mails."""
+    d = DELIVERY.c
+    waiting = d.status.in_((PENDING, RETRY, SENDING))
+    count, oldest = session.execute(
+        select(func.count(), func.min(d.created_at)).where(waiting)
+    ).one()
+    if isinstance(oldest, str):  # SQLite hands an aggregate back as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    overdue = session.execute(
+        select(func.count()).where(waiting, d.next_attempt_at <= now)
+    ).scalar_one()
+    failed = session.execute(select(func.count()).where(d.status == FAILED)).scalar_one()
+    return {
+        "waiting": int(count),
+        "due_now": int(overdue),
+        "oldest_created_at": oldest,
+        "failed": int(failed),
+    }

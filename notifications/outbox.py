@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,6 +109,7 @@ def deliver_pending(
     policy: ReminderPolicy,
     now: datetime,
     mailer: Mailer | None = None,
+    stop: threading.Event | None = None,  # TEMP until i8-delivery lands
 ) -> DeliverResult:
     """Claim due deliveries batch by batch and send each batch over one connection.
 
@@ -174,6 +176,7 @@ def reminder_pass(
     working: WorkingCalendar,
     now: datetime,
     mailer: Mailer | None = None,
+    stop: threading.Event | None = None,
 ) -> PassResult:
     """Decide today's reminders (local date of `now`) and deliver everything that is due."""
     today = now.astimezone(settings.zone).date()
@@ -181,7 +184,7 @@ def reminder_pass(
         session=session, today=today, now=now, policy=policy, working=working
     )
     delivered = deliver_pending(
-        session=session, settings=settings, policy=policy, now=now, mailer=mailer
+        session=session, settings=settings, policy=policy, now=now, mailer=mailer, stop=stop
     )
     waiting = outbox_counts(session=session)[RETRY]
     return PassResult(decide=decided, deliver=delivered, waiting_retry=waiting)

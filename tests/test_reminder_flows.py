@@ -12,10 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.schedulers.base import STATE_STOPPED
 
 from config.settings import get_settings
-from flows.schedules import MISFIRE_GRACE_SECONDS, build_deployments, build_scheduler, schedules
+from flows.schedules import build_deployments, schedules
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # (job, after, next fire time): Friday evening -> Monday 07:30, a year's end -> 2 January.
@@ -36,40 +35,12 @@ NEXT_TICKS = [
         datetime(2026, 11, 2, 8, 0, tzinfo=ZONE),
     ),
     ("open-cycle", datetime(2026, 6, 1, tzinfo=ZONE), datetime(2027, 1, 2, 6, 0, tzinfo=ZONE)),
+    (
+        "deliver-outbox",
+        datetime(2026, 10, 30, 17, 58, tzinfo=ZONE),
+        datetime(2026, 11, 2, 7, 0, tzinfo=ZONE),
+    ),
 ]
-
-
-def test_it_builds_one_unstarted_scheduler_with_safe_job_options(settings):
-    scheduler = build_scheduler(settings)
-    assert scheduler.state == STATE_STOPPED  # the caller (serve, later the web app) starts it
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"open-cycle", "send-reminders", "overseer-digest"}
-    for job in jobs.values():
-        assert (job.coalesce, job.max_instances) == (True, 1)
-        assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS
-        assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
-    assert jobs["send-reminders"].args[2] == {"skip_days_off": True}
-
-
-def test_it_runs_all_three_jobs_at_start_opening_the_year_first(settings):
-    """A tick missed while the process was down (2 January included) is caught up at start:
-    once started, every job is due now, and open-cycle runs before the reminder pass."""
-    scheduler = build_scheduler(settings)
-    scheduler.start(paused=True)  # jobs get their real next run times; nothing is executed
-    try:
-        now = datetime.now(ZONE)
-        jobs = scheduler.get_jobs()  # in the order the single worker will run them
-        assert [job.id for job in jobs] == ["open-cycle", "send-reminders", "overseer-digest"]
-        assert all(job.next_run_time <= now for job in jobs)
-        assert jobs[0].args[0] == "open-cycle" and jobs[0].args[2] == {}  # the current year
-    finally:
-        scheduler.shutdown(wait=False)
-
-
-@pytest.mark.parametrize(("job_id", "after", "expected"), NEXT_TICKS)
-def test_it_fires_apscheduler_jobs_at_the_declared_local_times(settings, job_id, after, expected):
-    job = build_scheduler(settings).get_job(job_id)
-    assert job.trigger.get_next_fire_time(None, after) == expected
 
 
 @pytest.mark.parametrize(("job_id", "after", "expected"), NEXT_TICKS)
@@ -188,5 +159,6 @@ def test_it_registers_the_deployments_on_a_prefect_server(prefect_api, cli):
     assert asyncio.run(read()) == {
         "open-cycle": ("0 6 2 1 *", "Asia/Ho_Chi_Minh", True),
         "send-reminders": ("30 7 * * mon-fri", "Asia/Ho_Chi_Minh", True),
+        "deliver-outbox": ("*/5 7-17 * * mon-fri", "Asia/Ho_Chi_Minh", True),
         "overseer-digest": ("0 8 * * mon", "Asia/Ho_Chi_Minh", True),
     }

@@ -19,7 +19,7 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import make_engine
 from models.tables import utcnow
-from web import api, iso_api, iso_pages, log_pages, pages
+from web import api, health, iso_api, iso_pages, log_pages, pages
 from web.deps import Clock, LoginRequired
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -78,6 +78,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(iso_api.router)
     app.include_router(iso_pages.router)
