@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= sqlite:///isocycle-demo.db
 
-.PHONY: demo test lint pytest bench clean
+.PHONY: demo test test-busy lint pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "isocycle needs Python 3.11"'
@@ -28,6 +28,20 @@ pytest: $(STAMP)
 	@if [ -n "$$ISOCYCLE_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on $$ISOCYCLE_TEST_DATABASE_URL =="; \
 		ISOCYCLE_TEST_BACKEND=postgres $(BIN)/pytest; \
+	fi
+
+# The tests that depend on timing (processes started and killed, Prefect's server and worker, a
+# slow SMTP server), run beside `stress-ng --cpu 2` so that they are proven on a busy machine.
+BUSY_TESTS := tests/test_serve.py tests/test_scheduler.py tests/test_reminder_faults.py \
+	tests/test_reminder_flows.py tests/test_prefect_server.py tests/test_delivery_claims.py
+
+test-busy: $(STAMP)
+	@command -v stress-ng >/dev/null || { echo "stress-ng is missing (apt-get install stress-ng)"; exit 1; }
+	@stress-ng --cpu 2 --timeout 3600 --quiet & hog=$$!; \
+	trap "kill $$hog 2>/dev/null" EXIT; \
+	$(BIN)/pytest -p no:cacheprovider $(wildcard $(BUSY_TESTS)) && \
+	if [ -n "$$ISOCYCLE_TEST_DATABASE_URL" ]; then \
+		ISOCYCLE_TEST_BACKEND=postgres $(BIN)/pytest -p no:cacheprovider $(wildcard $(BUSY_TESTS)); \
 	fi
 
 bench: $(STAMP)

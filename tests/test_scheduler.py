@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from config.settings import DEFAULT_REMINDER_POLICY
@@ -20,7 +20,7 @@ from flows import jobs
 from flows.schedules import MISFIRE_GRACE_SECONDS, Scheduler, last_tick, schedules
 from models import jobs as job_runs
 from models.jobs import FAILED, JOB_RUN, OK, JobState, is_stale
-from models.reminders import PolicyError
+from models.reminders import DELIVERY, PolicyError
 from web.app import create_app
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -324,3 +324,34 @@ def test_remind_never_starts_or_imports_prefect(opened_2026, database_url, tmp_p
     assert "Reminders decided: 30 (in 6 e-mails)" in done.stdout
     assert "prefect-free" in done.stdout
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 6
+
+
+def test_a_mail_refused_at_the_morning_pass_goes_out_at_a_delivery_minutes_later(
+    session, settings, opened_2026, rules
+):
+    """Found in the field: delivery ran only inside the 07:30 pass, so a retry due 10 minutes
+    later waited for the next working day (Friday to Monday: 3 days). Now the deliver-outbox
+    job, every 5 minutes in working hours, sends it at the first tick after its backoff."""
+    from tests.smtp_sink import Sink, free_port
+    from tests.test_reminders import OCT_27, at, smtp
+
+    port = free_port()  # nothing listens yet: connection refused
+    down, _ = jobs.run_recorded(
+        "send-reminders", smtp(settings, Sink(port)), runner="test", now=at(OCT_27)
+    )
+    assert (down["sent"], down["waiting_retry"]) == (0, 6)
+    retry_at = session.execute(select(func.min(DELIVERY.c.next_attempt_at))).scalar_one()
+    (deliver,) = [s for s in schedules(settings) if s.job_id == "deliver-outbox"]
+    tick = deliver.trigger(settings).get_next_fire_time(None, retry_at)
+    assert tick - retry_at <= timedelta(minutes=5)
+    assert tick.astimezone(ZONE).date() == OCT_27  # the same morning
+
+    sink = Sink(port).start()
+    try:
+        sent, _ = jobs.run_recorded(
+            "deliver-outbox", smtp(settings, sink), runner="test", now=tick, skip_days_off=True
+        )
+    finally:
+        sink.stop()
+    assert (sent["sent"], sent["waiting_retry"]) == (6, 0)
+    assert len({r.message["Message-ID"] for r in sink.received}) == len(sink.received) == 6
