@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     and_,
+    case,
     func,
     insert,
     or_,
@@ -75,13 +76,19 @@ class ReminderPolicy:
     digest_weekday: int = 0
     retry_minutes: tuple[int, ...] = (10, 30, 120, 360, 1440)
     max_attempts: int = 8
-    claim_timeout_minutes: int = 15
+    # A fraction is allowed (0.05 = 3 s), for tests and for operators who want a short one.
+    claim_timeout_minutes: float = 15
     batch_size: int = 200
 
     @property
     def horizon_days(self) -> int:
         """How many days ahead of a deadline the first reminder can fall."""
         return max(self.before_days, default=0)
+
+    @property
+    def claim_timeout(self) -> timedelta:
+        """How long a claim stays valid without being renewed."""
+        return timedelta(minutes=self.claim_timeout_minutes)
 
     def retry_delay(self, attempts: int) -> timedelta:
         """The wait after the attempts-th failed attempt (1-based), capped at the last value."""
@@ -93,6 +100,15 @@ def _positive_int(value: object, where: str, minimum: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise PolicyError(f"{where}: must be a whole number >= {minimum}, got {value!r}")
     return value
+
+
+def _positive_minutes(value: object, where: str) -> float:
+    # A fraction is fine (0.05 is 3 s); zero, NaN and infinity are not.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+        raise PolicyError(
+            f"{where}: must be a number of minutes > 0 (e.g. 15 or 0.5), got {value!r}"
+        )
+    return float(value)
 
 
 def build_policy(data: Mapping[str, Any], source: str = "policy") -> ReminderPolicy:
@@ -133,7 +149,7 @@ def build_policy(data: Mapping[str, Any], source: str = "policy") -> ReminderPol
         max_attempts=_positive_int(
             delivery.get("max_attempts", 8), f"{source}: delivery.max_attempts"
         ),
-        claim_timeout_minutes=_positive_int(
+        claim_timeout_minutes=_positive_minutes(
             delivery.get("claim_timeout_minutes", 15), f"{source}: delivery.claim_timeout_minutes"
         ),
         batch_size=_positive_int(delivery.get("batch_size", 200), f"{source}: delivery.batch_size"),
@@ -559,11 +575,12 @@ def claim_batch(
     """Atomically claim up to batch_size deliveries that are due, and return them with items.
 
     A conditional UPDATE marks rows `sending` only if they are still pending/retry and due, or
-    `sending` with a claim older than claim_timeout (its worker died); a rival worker's UPDATE
-    then matches nothing. `token` is unique per claim, so the rows read back are exactly ours.
+    `sending` with a claim older than claim_timeout (its worker died: a live worker renews its
+    claim as it records results); a rival worker's UPDATE then matches nothing. `token` is unique
+    per claim, so the rows read back (oldest due first) are exactly ours.
     """
     d = DELIVERY.c
-    stale = now - timedelta(minutes=policy.claim_timeout_minutes)
+    stale = now - policy.claim_timeout
     claimable = or_(
         and_(d.status.in_((PENDING, RETRY)), d.next_attempt_at <= now),
         and_(d.status == SENDING, d.claimed_at < stale),
@@ -585,9 +602,9 @@ def claim_batch(
     )
     session.commit()
     claimed = session.execute(
-        select(
-            d.id, d.kind, d.role, d.to_addr, d.to_name, d.cc, d.as_of, d.attempts, d.payload
-        ).where(d.claimed_by == token, d.status == SENDING)
+        select(d.id, d.kind, d.role, d.to_addr, d.to_name, d.cc, d.as_of, d.attempts, d.payload)
+        .where(d.claimed_by == token, d.status == SENDING)
+        .order_by(d.next_attempt_at, d.id)
     ).all()
     items: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     reminder_ids = [c.id for c in claimed if c.kind == KIND_REMINDER]
@@ -646,6 +663,15 @@ class Outcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What recording one result did: the delivery's new status and, if the claim was renewed,
+    how many rows of the batch this worker still holds."""
+
+    status: str
+    still_held: int | None = None
+
+
 def record_outcome(
     *,
     session: Session,
@@ -654,11 +680,13 @@ def record_outcome(
     now: datetime,
     policy: ReminderPolicy,
     token: str,
-) -> str:
-    """Store one attempt's result on the delivery (if we still hold it) and as an attempt row.
+    renew: bool = True,
+) -> Recorded:
+    """Store one attempt's result on the delivery (if we still hold it) and as an attempt row,
+    and with `renew` set the claim on the rest of the batch to `now`, in one transaction.
 
-    Returns the delivery's new status. A temporary failure becomes `retry` with a backoff, or
-    `failed` once max_attempts is reached; it is never retried forever.
+    A temporary failure becomes `retry` with a backoff, or `failed` once max_attempts is reached;
+    it is never retried forever. `now` is the time of the attempt (the pass's clock, advanced).
     """
     attempts = delivery.attempts + (0 if outcome.status == CANCELLED else 1)
     status, next_at = outcome.status, now
@@ -695,8 +723,49 @@ def record_outcome(
                 error=(error or None) and error[:2000],
             )
         )
+    held = None
+    if renew:
+        # A batch of 200 mails to a slow server can take far longer than claim_timeout: renewed
+        # along with the results, the claim lives as long as its worker, and no rival takes over.
+        held = conn.execute(
+            update(DELIVERY)
+            .where(d.claimed_by == token, d.status == SENDING)
+            .values(claimed_at=now)
+        ).rowcount
     session.commit()
-    return status
+    return Recorded(status, held)
+
+
+def held_by(*, session: Session, token: str) -> set[uuid.UUID]:
+    """The ids of the deliveries the claim `token` still holds."""
+    d = DELIVERY.c
+    ids = set(
+        session.execute(select(d.id).where(d.claimed_by == token, d.status == SENDING)).scalars()
+    )
+    session.commit()
+    return ids
+
+
+def release_claim(*, session: Session, token: str) -> int:
+    """Put back the deliveries the claim `token` still holds, untried, claimable at once.
+
+    Each goes back to `pending` (never attempted) or `retry` (attempted before), with its
+    attempts and next_attempt_at unchanged and no attempt row, since nothing was tried.
+    Returns how many were released.
+    """
+    d = DELIVERY.c
+    conn = session.connection()
+    released = conn.execute(
+        update(DELIVERY)
+        .where(d.claimed_by == token, d.status == SENDING)
+        .values(
+            status=case((d.attempts == 0, PENDING), else_=RETRY),
+            claimed_by=None,
+            claimed_at=None,
+        )
+    ).rowcount
+    session.commit()
+    return released
 
 
 def outbox_rows(
