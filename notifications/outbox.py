@@ -14,24 +14,26 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from models.calendar import WorkingCalendar
+from models.claims import (
+    ClaimedDelivery,
+    claim_batch,
+    held_by,
+    record_outcome,
+    release_claim,
+    still_due,
+)
 from models.reminders import (
     CANCELLED,
     FAILED,
     KIND_DIGEST,
     RETRY,
     SENT,
-    ClaimedDelivery,
     DecideResult,
     Outcome,
     ReminderPolicy,
-    claim_batch,
     decide_reminders,
-    held_by,
     outbox_counts,
     queue_overseer_digest,
-    record_outcome,
-    release_claim,
-    still_due,
     worker_id,
 )
 from notifications.email_transport import (

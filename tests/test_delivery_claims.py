@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from models.claims import claim_batch
 from models.cycles import find_step
 from models.reminders import (
     DELIVERY,
@@ -28,7 +29,6 @@ from models.reminders import (
     SENT,
     PolicyError,
     build_policy,
-    claim_batch,
     decide_reminders,
 )
 from notifications.outbox import deliver_pending
