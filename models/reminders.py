@@ -1,8 +1,9 @@
-"""Reminder rules and the outbox: which stage a step is in, the ledger, and delivery claims.
+"""Reminder rules and the outbox: which stage a step is in, the ledger, and the outbox tables.
 
 Deciding writes `Reminder` rows (the ledger, unique per step, stage and deadline) and groups the
 new ones by recipient into `Delivery` rows (the outbox), in one transaction. Sending happens in
-notifications/outbox.py, which claims deliveries here and records each attempt here.
+notifications/outbox.py, which claims deliveries and records each attempt through
+models/claims.py.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import os
 import socket
 import tomllib
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,12 +22,9 @@ from sqlalchemy import (
     JSON,
     Index,
     UniqueConstraint,
-    and_,
     func,
     insert,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -75,13 +72,19 @@ class ReminderPolicy:
     digest_weekday: int = 0
     retry_minutes: tuple[int, ...] = (10, 30, 120, 360, 1440)
     max_attempts: int = 8
-    claim_timeout_minutes: int = 15
+    # A fraction is allowed (0.05 = 3 s), for tests and for operators who want a short one.
+    claim_timeout_minutes: float = 15
     batch_size: int = 200
 
     @property
     def horizon_days(self) -> int:
         """How many days ahead of a deadline the first reminder can fall."""
         return max(self.before_days, default=0)
+
+    @property
+    def claim_timeout(self) -> timedelta:
+        """How long a claim stays valid without being renewed."""
+        return timedelta(minutes=self.claim_timeout_minutes)
 
     def retry_delay(self, attempts: int) -> timedelta:
         """The wait after the attempts-th failed attempt (1-based), capped at the last value."""
@@ -93,6 +96,15 @@ def _positive_int(value: object, where: str, minimum: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise PolicyError(f"{where}: must be a whole number >= {minimum}, got {value!r}")
     return value
+
+
+def _positive_minutes(value: object, where: str) -> float:
+    # A fraction is fine (0.05 is 3 s); zero, NaN and infinity are not.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+        raise PolicyError(
+            f"{where}: must be a number of minutes > 0 (e.g. 15 or 0.5), got {value!r}"
+        )
+    return float(value)
 
 
 def build_policy(data: Mapping[str, Any], source: str = "policy") -> ReminderPolicy:
@@ -133,7 +145,7 @@ def build_policy(data: Mapping[str, Any], source: str = "policy") -> ReminderPol
         max_attempts=_positive_int(
             delivery.get("max_attempts", 8), f"{source}: delivery.max_attempts"
         ),
-        claim_timeout_minutes=_positive_int(
+        claim_timeout_minutes=_positive_minutes(
             delivery.get("claim_timeout_minutes", 15), f"{source}: delivery.claim_timeout_minutes"
         ),
         batch_size=_positive_int(delivery.get("batch_size", 200), f"{source}: delivery.batch_size"),
@@ -534,108 +546,7 @@ def queue_overseer_digest(
 
 
 # ---------------------------------------------------------------------------------------------
-# Claiming and recording
-
-
-@dataclass(frozen=True)
-class ClaimedDelivery:
-    """A delivery this worker holds, with what is needed to render it."""
-
-    id: uuid.UUID
-    kind: str
-    role: str
-    to_addr: str
-    to_name: str | None
-    cc: tuple[str, ...]
-    as_of: date
-    attempts: int
-    payload: dict[str, Any] | None
-    items: tuple[dict[str, Any], ...] = ()
-
-
-def claim_batch(
-    *, session: Session, now: datetime, policy: ReminderPolicy, token: str
-) -> list[ClaimedDelivery]:
-    """Atomically claim up to batch_size deliveries that are due, and return them with items.
-
-    A conditional UPDATE marks rows `sending` only if they are still pending/retry and due, or
-    `sending` with a claim older than claim_timeout (its worker died); a rival worker's UPDATE
-    then matches nothing. `token` is unique per claim, so the rows read back are exactly ours.
-    """
-    d = DELIVERY.c
-    stale = now - timedelta(minutes=policy.claim_timeout_minutes)
-    claimable = or_(
-        and_(d.status.in_((PENDING, RETRY)), d.next_attempt_at <= now),
-        and_(d.status == SENDING, d.claimed_at < stale),
-    )
-    ids = (
-        session.execute(
-            select(d.id).where(claimable).order_by(d.next_attempt_at, d.id).limit(policy.batch_size)
-        )
-        .scalars()
-        .all()
-    )
-    if not ids:
-        session.commit()
-        return []
-    session.execute(
-        update(DELIVERY)
-        .where(d.id.in_(ids), claimable)
-        .values(status=SENDING, claimed_by=token, claimed_at=now)
-    )
-    session.commit()
-    claimed = session.execute(
-        select(
-            d.id, d.kind, d.role, d.to_addr, d.to_name, d.cc, d.as_of, d.attempts, d.payload
-        ).where(d.claimed_by == token, d.status == SENDING)
-    ).all()
-    items: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    reminder_ids = [c.id for c in claimed if c.kind == KIND_REMINDER]
-    if reminder_ids:
-        a, s, r, i = AGENCY.c, STEP.c, REMINDER.c, DELIVERY_ITEM.c
-        for row in session.execute(
-            select(
-                i.delivery_id,
-                r.stage,
-                r.escalated,
-                r.due.label("reminded_due"),
-                s.id.label("step_id"),
-                s.key,
-                s.title,
-                s.year,
-                s.due,
-                s.state,
-                a.code,
-                a.name,
-            )
-            .join_from(DELIVERY_ITEM, REMINDER, r.id == i.reminder_id)
-            .join(STEP, s.id == r.step_id)
-            .join(AGENCY, a.id == s.agency_id)
-            .where(i.delivery_id.in_(reminder_ids))
-            .order_by(s.due, a.code, s.key)
-        ):
-            items[row.delivery_id].append(dict(row._mapping))
-    session.commit()
-    return [
-        ClaimedDelivery(
-            id=c.id,
-            kind=c.kind,
-            role=c.role,
-            to_addr=c.to_addr,
-            to_name=c.to_name,
-            cc=tuple(c.cc or ()),
-            as_of=c.as_of,
-            attempts=c.attempts,
-            payload=c.payload,
-            items=tuple(items.get(c.id, ())),
-        )
-        for c in claimed
-    ]
-
-
-def still_due(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items whose step is still open and still has the deadline it was reminded for."""
-    return [it for it in items if it["state"] == STEP_OPEN and it["due"] == it["reminded_due"]]
+# The outbox: attempt outcomes and listings (claiming and recording are in models/claims.py)
 
 
 @dataclass(frozen=True)
@@ -644,59 +555,6 @@ class Outcome:
 
     status: str
     error: str | None = None
-
-
-def record_outcome(
-    *,
-    session: Session,
-    delivery: ClaimedDelivery,
-    outcome: Outcome,
-    now: datetime,
-    policy: ReminderPolicy,
-    token: str,
-) -> str:
-    """Store one attempt's result on the delivery (if we still hold it) and as an attempt row.
-
-    Returns the delivery's new status. A temporary failure becomes `retry` with a backoff, or
-    `failed` once max_attempts is reached; it is never retried forever.
-    """
-    attempts = delivery.attempts + (0 if outcome.status == CANCELLED else 1)
-    status, next_at = outcome.status, now
-    error = outcome.error
-    if status == RETRY:
-        if attempts >= policy.max_attempts:
-            status = FAILED
-            error = f"gave up after {attempts} attempts; last error: {error}"
-        else:
-            next_at = now + policy.retry_delay(attempts)
-    values: dict[str, Any] = {
-        "status": status,
-        "attempts": attempts,
-        "last_error": (error or None) and error[:2000],
-        "next_attempt_at": next_at,
-    }
-    if status == SENT:
-        values["sent_at"] = now
-    d = DELIVERY.c
-    conn = session.connection()
-    conn.execute(
-        update(DELIVERY)
-        .where(d.id == delivery.id, d.claimed_by == token, d.status == SENDING)
-        .values(**values)
-    )
-    if outcome.status != CANCELLED:
-        conn.execute(
-            insert(DELIVERY_ATTEMPT).values(
-                id=uuid.uuid4(),
-                delivery_id=delivery.id,
-                at=now,
-                worker=token[:200],
-                outcome=status,
-                error=(error or None) and error[:2000],
-            )
-        )
-    session.commit()
-    return status
 
 
 def outbox_rows(

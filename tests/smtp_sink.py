@@ -7,7 +7,7 @@ import email.policy
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -42,12 +42,17 @@ class Received:
 
 @dataclass
 class Handler:
-    """Records messages; `refuse` maps an address to a RCPT reply, `data_replies` are used first."""
+    """Records messages; `refuse` maps an address to a RCPT reply, `data_replies` are used first.
+
+    `delay` seconds are spent on every DATA (a slow server); `on_message(n)` is called with the
+    number of messages received so far, before the client gets the reply.
+    """
 
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     data_replies: list[str] = field(default_factory=list)
     delay: float = 0.0
+    on_message: Callable[[int], None] | None = None
     # TCP connections clients opened (the controller's own start-up probe is not counted).
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +74,9 @@ class Handler:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
             )
+            count = len(self.received)
+        if self.on_message is not None:
+            self.on_message(count)
         return "250 Message accepted"
 
     def to(self, addr: str) -> list[Received]:
