@@ -101,9 +101,10 @@ def serve(
         )
     eng = engine()
     ensure_schema(eng)
-    running = start_scheduler(eng, cfg) if scheduler else None
     signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop, like Ctrl-C
+    running: Scheduler | None = None
     try:
+        running = start_scheduler(eng, cfg) if scheduler else None
         if web:
             import uvicorn
 
