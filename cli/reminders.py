@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from cli.common import echo_table, engine, ensure_schema, fail, session_scope, settings, to_json
-from models.reminders import PolicyError, load_policy, outbox_counts, outbox_rows
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,6 +30,8 @@ def remind(
     ] = None,
 ) -> None:
     """Run one reminder pass (the send-reminders flow): decide, queue and send."""
+    from models.reminders import PolicyError, load_policy
+
     when = _check_now(now)
     cfg = settings()
     try:
@@ -86,6 +87,8 @@ def outbox(
     limit: Annotated[int, typer.Option("--limit")] = 200,
 ) -> None:
     """List e-mail deliveries (newest first) with status, attempts and the last error."""
+    from models.reminders import outbox_counts, outbox_rows
+
     with session_scope() as session:
         rows = outbox_rows(session=session, failed_only=failed, limit=limit)
         counts = outbox_counts(session=session)

@@ -8,18 +8,17 @@ import os
 import socket
 import time
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from cli.common import engine, ensure_schema, fail, settings
-from config.settings import PLACEHOLDER_SECRETS, Settings
-from models import lease
-from models.tables import utcnow
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from sqlalchemy.engine import Engine
+
+    from config.settings import Settings
 
 log = logging.getLogger(__name__)
 # Renewed every minute on a thread of its own, so a long reminder pass cannot let it lapse.
@@ -39,12 +38,19 @@ def is_loopback(host: str) -> bool:
 
 def uses_dev_secret(cfg: Settings) -> bool:
     """True when the session-signing key is the checked-in development default or a placeholder."""
+    from config.settings import PLACEHOLDER_SECRETS
+
     key = cfg.secret_key.get_secret_value()
     return key in PLACEHOLDER_SECRETS or key.startswith("dev-only")
 
 
 def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
     """Keep the scheduler lease; if another process has taken it, stop scheduling here."""
+    from sqlmodel import Session
+
+    from models import lease
+    from models.tables import utcnow
+
     with Session(eng) as session:
         kept = lease.acquire(
             session=session, name=lease.SCHEDULER, holder=holder, now=utcnow(), ttl=LEASE_TTL
@@ -56,7 +62,12 @@ def _renew(eng: Engine, holder: str, jobs: BackgroundScheduler) -> None:
 
 def start_scheduler(eng: Engine, cfg: Settings) -> tuple[BackgroundScheduler, str] | None:
     """Start the scheduler if this process wins the database lease, else return None."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from sqlmodel import Session
+
     from flows.schedules import build_scheduler
+    from models import lease
+    from models.tables import utcnow
 
     holder = f"{socket.gethostname()}:{os.getpid()}"
     with Session(eng) as session:
@@ -103,6 +114,10 @@ def serve(
     web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the web app and API.")] = True,
 ) -> None:
     """Run the web app and the scheduler (open_cycle, send_reminders, overseer_digest)."""
+    from sqlmodel import Session
+
+    from models import lease
+
     cfg = settings()
     # Anyone who knows the public development key can forge a session cookie: never expose it.
     if web and not is_loopback(host) and uses_dev_secret(cfg):
