@@ -72,9 +72,14 @@ def test_the_role_list_in_the_help_is_the_models(engine) -> None:
 
 
 def test_commands_refuse_a_database_one_migration_behind(engine, database_url) -> None:
+    set_version = sa.text("UPDATE alembic_version SET version_num = :v")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0005'"))
-    result = CliRunner().invoke(app, ["--db", database_url, "status", "2026"])
+        conn.execute(set_version, {"v": "0005"})
+    try:
+        result = CliRunner().invoke(app, ["--db", database_url, "status", "2026"])
+    finally:  # on PostgreSQL the next tests share this database
+        with engine.begin() as conn:
+            conn.execute(set_version, {"v": HEAD})
     assert result.exit_code == 1
     assert f"not at schema {HEAD} (found 0005)" in result.stderr
     assert "run `isocycle init`" in result.stderr
