@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.iso
 	$(BIN)/python -m bench.web 300
+	$(BIN)/python -m bench.cli
 
 clean:
 	rm -rf $(VENV) isocycle-demo.db* outbox

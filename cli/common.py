@@ -1,4 +1,8 @@
-"""What every command shares: settings, the database session, dates and table printing."""
+"""What every command shares: settings, the database session, dates and table printing.
+
+The CLI loads this and every command module to list its commands, so only typer and the standard
+library are imported here at the top; the database layer is imported when a command needs it.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,15 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from config.settings import Settings, get_settings
-from models.db import alembic_config, make_engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from config.settings import Settings
 
 # A cycle year as an argument: typer refuses anything else with a message naming YEAR.
 Year = Annotated[int, typer.Argument(min=2000, max=2100, help="Cycle year, e.g. 2026.")]
@@ -33,6 +36,8 @@ STATE = State()
 
 
 def settings() -> Settings:
+    from config.settings import get_settings
+
     base = get_settings()
     return base.model_copy(update={"database_url": STATE.db_url}) if STATE.db_url else base
 
@@ -43,23 +48,36 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def engine() -> Engine:
+    from models.db import make_engine
+
     return make_engine(settings().database_url)
 
 
 def ensure_schema(eng: Engine) -> None:
     """Stop with a clear message when the database has not been initialised or migrated."""
-    head = ScriptDirectory.from_config(alembic_config(eng)).get_current_head()
+    from sqlalchemy import inspect, text
+
+    from models.db import HEAD
+
+    # Alembic's own table, read directly: importing Alembic costs more than the whole command.
     with eng.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    if current != head:
+        found = (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            if inspect(conn).has_table("alembic_version")
+            else []
+        )
+    current = ", ".join(found) or None
+    if current != HEAD:
         fail(
-            f"the database at {eng.url!r} is not at schema {head} (found {current}); "
+            f"the database at {eng.url!r} is not at schema {HEAD} (found {current}); "
             "run `isocycle init`"
         )
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
+    from sqlmodel import Session
+
     eng = engine()
     ensure_schema(eng)
     try:

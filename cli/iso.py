@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
 
 from cli.common import (
     Year,
@@ -23,9 +22,12 @@ from cli.common import (
     to_json,
     vn_date,
 )
-from models import iso
-from models.calendar import CalendarError, RuleSet, WorkingCalendar, load_rule_set
-from models.cycles import history as history_rows
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models import iso
+    from models.calendar import RuleSet, WorkingCalendar
 
 app = typer.Typer(no_args_is_help=True)
 audit_app = typer.Typer(
@@ -59,6 +61,8 @@ def _today(value: str | None) -> date:
 
 
 def _iso_rules() -> iso.IsoRules:
+    from models import iso
+
     try:
         return iso.load_iso_rules(settings().iso_rules_file)
     except iso.IsoError as exc:
@@ -66,6 +70,8 @@ def _iso_rules() -> iso.IsoRules:
 
 
 def _calendar() -> RuleSet:
+    from models.calendar import CalendarError, load_rule_set
+
     try:
         return load_rule_set(settings().calendar_file)
     except CalendarError as exc:
@@ -79,6 +85,8 @@ def _working() -> WorkingCalendar:
 @contextmanager
 def _refusals() -> Iterator[Session]:
     """A session whose IsoError becomes a clear CLI failure (exit 1, message on stderr)."""
+    from models import iso
+
     with session_scope() as session:
         try:
             yield session
@@ -121,6 +129,8 @@ def audit_record(
     today: Today = None,
 ) -> None:
     """Record an audit and its findings; an internal audit completes internal_audit."""
+    from models import iso
+
     start_on = parse_day(start, "--start")
     end_on = parse_day(end, "--end") if end else start_on
     with _refusals() as session:
@@ -156,6 +166,8 @@ def audit_finding(
     by: By = None,
 ) -> None:
     """Add one finding to the year's latest audit."""
+    from models import iso
+
     with _refusals() as session:
         numbers = iso.add_findings(
             session=session,
@@ -168,12 +180,16 @@ def audit_finding(
 
 
 def _counts_text(counts: dict[str, int]) -> str:
+    from models import iso
+
     return ", ".join(f"{iso.SEVERITY_LABELS[s]}: {counts[s]}" for s in iso.SEVERITIES)
 
 
 @audit_app.command("show")
 def audit_show(agency: str, year: Year, as_json: AsJson = False) -> None:
     """Show the year's audits, findings and counts by severity."""
+    from models import iso
+
     with _refusals() as session:
         summary = iso.audit_summary(session=session, agency_code=agency, year=year)
     if as_json:
@@ -219,6 +235,8 @@ def actions_add(
     by: By = None,
 ) -> None:
     """Open a corrective action on a finding (with its step and its verification step)."""
+    from models import iso
+
     due_on = parse_day(due, "--due") if due else None
     rules, working = _iso_rules(), _working()
     with _refusals() as session:
@@ -253,6 +271,8 @@ def actions_done(
     today: Today = None,
 ) -> None:
     """Record that a corrective action was carried out."""
+    from models import iso
+
     done_on = parse_day(on, "--on")
     with _refusals() as session:
         iso.complete_action(
@@ -285,6 +305,8 @@ def actions_verify(
     today: Today = None,
 ) -> None:
     """Record the effectiveness check (xác nhận hiệu quả) of a done action."""
+    from models import iso
+
     verified_on = parse_day(on, "--on")
     rules, working = _iso_rules(), _working()
     with _refusals() as session:
@@ -312,6 +334,8 @@ def actions_verify(
 @actions_app.command("list")
 def actions_list(agency: str, year: Year, today: Today = None, as_json: AsJson = False) -> None:
     """List the year's corrective actions with their status."""
+    from models import iso
+
     with _refusals() as session:
         rows = iso.list_actions(session=session, agency_code=agency, year=year, today=_today(today))
     if as_json:
@@ -352,6 +376,8 @@ def review_record(
     today: Today = None,
 ) -> None:
     """Record the management review; inputs are prefilled from audits, objectives, actions."""
+    from models import iso
+
     held_on = parse_day(on, "--on")
     with _refusals() as session:
         review = iso.record_review(
@@ -373,6 +399,8 @@ def review_record(
 @review_app.command("show")
 def review_show(agency: str, year: Year) -> None:
     """Show the year's management review with its inputs (JSON)."""
+    from models import iso
+
     with _refusals() as session:
         review = iso.get_review(session=session, agency_code=agency, year=year)
         data = review.model_dump(exclude={"id", "agency_id"})
@@ -392,6 +420,8 @@ def objectives_decision(
     today: Today = None,
 ) -> None:
     """Record the decision issuing the year's objectives (completes quality_objectives)."""
+    from models import iso
+
     issued_on = parse_day(on, "--on")
     with _refusals() as session:
         iso.set_objective_decision(
@@ -418,6 +448,8 @@ def objectives_add(
     today: Today = None,
 ) -> None:
     """Add one quality objective."""
+    from models import iso
+
     with _refusals() as session:
         numbers = iso.add_objectives(
             session=session,
@@ -443,6 +475,8 @@ def objectives_import(
     today: Today = None,
 ) -> None:
     """Add objectives from CSV/JSON/TOML (indicator, comparison, target, unit, values)."""
+    from models import iso
+
     on = parse_day(results_on, "--results-on") if results_on else None
     with _refusals() as session:
         numbers = iso.add_objectives(
@@ -472,6 +506,8 @@ def objectives_results(
     today: Today = None,
 ) -> None:
     """Enter an objective's mid-year and/or final value."""
+    from models import iso
+
     on = parse_day(results_on, "--results-on") if results_on else None
     with _refusals() as session:
         values = (iso.parse_value(mid, "--mid"), iso.parse_value(final, "--final"))
@@ -511,6 +547,8 @@ def _echo_objectives(rows: list[dict[str, Any]]) -> None:
 @objectives_app.command("list")
 def objectives_list(agency: str, year: Year, as_json: AsJson = False) -> None:
     """List the year's objectives with "achieved" computed."""
+    from models import iso
+
     with _refusals() as session:
         rows = iso.list_objectives(session=session, agency_code=agency, year=year)
     if as_json:
@@ -538,6 +576,8 @@ def events_add(
     by: By = None,
 ) -> None:
     """Record an event; each affected agency gets a step with the configured deadline."""
+    from models import iso
+
     effective_on = parse_day(effective, "--effective")
     rules, working = _iso_rules(), _working()
     with _refusals() as session:
@@ -573,6 +613,8 @@ def events_list(
     as_json: AsJson = False,
 ) -> None:
     """List events with the number of affected agencies and of steps still open."""
+    from models import iso
+
     with _refusals() as session:
         rows = iso.list_events(session=session, year=year)
     if as_json:
@@ -606,6 +648,9 @@ def history(
     as_json: AsJson = False,
 ) -> None:
     """Show who changed what and when for an agency (optionally one year), oldest first."""
+    from models import iso
+    from models.cycles import history as history_rows
+
     with _refusals() as session:
         found = iso.get_agency(session, agency)
         entries = list(history_rows(session=session, agency_id=found.id, year=year))

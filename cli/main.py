@@ -1,10 +1,14 @@
-"""Entry point: `isocycle [--db URL] COMMAND`."""
+"""Entry point: `isocycle [--db URL] COMMAND`.
+
+Commands import the models inside their bodies: `isocycle --help` and a command that needs no
+database then start without loading SQLAlchemy, and none loads what only another one uses.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,18 +30,16 @@ from cli.common import (
 from cli.reminders import app as reminders_app
 from cli.serve import serve as serve_command
 from cli.web import register as register_web
-from models import agencies as agency_rules
-from models import cycles
-from models.agencies import ImportFailed
-from models.calendar import CalendarError, RuleSet, load_rule_set
-from models.db import migrate
-from models.demo import load_demo
-from models.users import create_demo_users
+
+if TYPE_CHECKING:
+    from models.calendar import RuleSet
 
 app = typer.Typer(
     help="isocycle: the yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help and errors: formatting them with rich would import it, a third of `--help`.
+    rich_markup_mode=None,
 )
 agencies_app = typer.Typer(help="Agencies (cơ quan, đơn vị).", no_args_is_help=True)
 cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=True)
@@ -66,6 +68,8 @@ def main_options(
 
 
 def rules(calendar: Path | None = None) -> RuleSet:
+    from models.calendar import CalendarError, load_rule_set
+
     try:
         return load_rule_set(settings().calendar_file, [calendar] if calendar else [])
     except CalendarError as exc:
@@ -75,6 +79,8 @@ def rules(calendar: Path | None = None) -> RuleSet:
 @app.command()
 def init() -> None:
     """Create or migrate the database schema (safe to run again)."""
+    from models.db import migrate
+
     eng = engine()
     migrate(eng)
     typer.echo(f"Database ready: {eng.url.render_as_string(hide_password=True)}")
@@ -84,6 +90,9 @@ def init() -> None:
 @agencies_app.command("import")
 def agencies_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import agencies from CSV or XLSX, all or nothing; re-importing updates by code."""
+    from models import agencies as agency_rules
+    from models.agencies import ImportFailed
+
     with session_scope() as session:
         try:
             result = agency_rules.import_agencies(session=session, path=file, actor=actor(None))
@@ -100,6 +109,8 @@ def agencies_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
 @agencies_app.command("list")
 def agencies_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List agencies."""
+    from models import agencies as agency_rules
+
     with session_scope() as session:
         rows = agency_rules.list_agencies(session=session)
     if as_json:
@@ -144,6 +155,8 @@ def cycle_open(
 
     Without --calendar, a year already opened keeps the calendar it was opened with.
     """
+    from models import cycles
+
     with session_scope() as session:
         rule_set = (
             rules(calendar)
@@ -180,6 +193,8 @@ def done(
     today: Annotated[str | None, typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Mark a step done with its evidence (document number and date)."""
+    from models import cycles
+
     done_on = parse_day(on, "--on")
     current = parse_day(today, "--today") if today else local_today()
     with session_scope() as session:
@@ -211,6 +226,8 @@ def waive(
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Mark a step as not applicable to this agency this year."""
+    from models import cycles
+
     with session_scope() as session:
         try:
             target = cycles.find_step(session=session, agency_code=agency, year=year, key=step)
@@ -223,6 +240,9 @@ def waive(
 
 
 def _status_rows(year: int, agency: str | None, today: str | None) -> list[dict[str, Any]]:
+    from models import agencies as agency_rules
+    from models import cycles
+
     current = parse_day(today, "--today") if today else local_today()
     with session_scope() as session:
         ids = None
@@ -299,6 +319,10 @@ def demo(
     port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
     """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts."""
+    from models.db import migrate
+    from models.demo import load_demo
+    from models.users import create_demo_users
+
     current = parse_day(today, "--today") if today else local_today()
     eng = engine()
     migrate(eng)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import echo_table, engine, ensure_schema, fail, session_scope, settings, to_json
-from config.settings import Settings
-from models.reminders import PolicyError, load_policy, outbox_counts, outbox_rows
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -51,6 +52,8 @@ def remind(
     ] = None,
 ) -> None:
     """Run one reminder pass (the send-reminders flow): decide, queue and send."""
+    from models.reminders import PolicyError, load_policy
+
     when = _check_now(now)
     cfg = settings()
     try:
@@ -119,6 +122,8 @@ def outbox(
     limit: Annotated[int, typer.Option("--limit")] = 200,
 ) -> None:
     """List e-mail deliveries (newest first) with status, attempts and the last error."""
+    from models.reminders import outbox_counts, outbox_rows
+
     with session_scope() as session:
         rows = outbox_rows(session=session, failed_only=failed, limit=limit)
         counts = outbox_counts(session=session)

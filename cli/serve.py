@@ -12,12 +12,13 @@ import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from cli.common import engine, ensure_schema, fail, settings
-from config.settings import PLACEHOLDER_SECRETS, Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from config.settings import Settings
     from flows.schedules import Scheduler
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def is_loopback(host: str) -> bool:
 
 def uses_dev_secret(cfg: Settings) -> bool:
     """True when the session-signing key is the checked-in development default or a placeholder."""
+    from config.settings import PLACEHOLDER_SECRETS
+
     key = cfg.secret_key.get_secret_value()
     return key in PLACEHOLDER_SECRETS or key.startswith("dev-only")
 
@@ -89,7 +92,7 @@ def serve(
     ] = True,
     web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the web app and API.")] = True,
 ) -> None:
-    """Run the web app and the scheduler (open_cycle, send_reminders, overseer_digest)."""
+    """Run the web app and the scheduler (open-cycle, send-reminders, deliver-outbox, digest)."""
     cfg = settings()
     # Anyone who knows the public development key can forge a session cookie: never expose it.
     if web and not is_loopback(host) and uses_dev_secret(cfg):

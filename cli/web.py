@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from cli.common import fail, session_scope
-from models.users import ROLES, UserError, create_demo_users, create_user, get_user, issue_token
+
+# models.users.ROLES, spelled out so the help needs no database layer (a test keeps them equal).
+ROLE_NAMES = ("admin", "supervisor", "secretary", "viewer")
 
 users_app = typer.Typer(help="Web accounts and API tokens (tài khoản).", no_args_is_help=True)
 
@@ -15,7 +17,7 @@ users_app = typer.Typer(help="Web accounts and API tokens (tài khoản).", no_a
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLE_NAMES)}.")],
     password: Annotated[str, typer.Option("--password", help="At least 8 characters.")],
     agency: Annotated[
         str | None, typer.Option("--agency", help="Agency code (required but for admin/viewer).")
@@ -23,6 +25,8 @@ def users_add(
     full_name: Annotated[str | None, typer.Option("--name")] = None,
 ) -> None:
     """Create a web user with a role and (for supervisors and secretaries) an agency."""
+    from models.users import UserError, create_user
+
     with session_scope() as session:
         try:
             create_user(
@@ -42,6 +46,8 @@ def users_add(
 @users_app.command("token")
 def users_token(username: str) -> None:
     """Print a new API token for the user (shown once; only its hash is stored)."""
+    from models.users import get_user, issue_token
+
     with session_scope() as session:
         user = get_user(session=session, username=username)
         if user is None:
@@ -53,6 +59,8 @@ def users_token(username: str) -> None:
 @users_app.command("demo")
 def users_demo() -> None:
     """Create the demo accounts (one per role) and print them."""
+    from models.users import UserError, create_demo_users
+
     with session_scope() as session:
         try:
             accounts = create_demo_users(session=session)

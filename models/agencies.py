@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
@@ -224,6 +223,8 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
         row[f"{person}_name"] = values.get(f"{person}_name") or None
         email = values.get(f"{person}_email", "")
         if email:
+            from email_validator import EmailNotValidError, validate_email
+
             try:
                 email = validate_email(email, check_deliverability=False).normalized
             except EmailNotValidError as exc:

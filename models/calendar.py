@@ -10,8 +10,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import holidays
-
 from config.settings import DEFAULT_CALENDAR
 
 AGENCY_KINDS = (
@@ -56,6 +54,8 @@ class WorkingCalendar:
 
     def holidays_in(self, year: int) -> frozenset[date]:
         if year not in self._cache:
+            import holidays  # here, not at the top: commands that count no days skip its load
+
             official = holidays.country_holidays("VN", years=year)
             self._cache[year] = frozenset(official) | {
                 d for d in self.extra_holidays if d.year == year
