@@ -164,15 +164,15 @@ def _open_chunk(
 ) -> None:
     """Create and update the steps of these agencies (ordered by id) in one commit."""
     s = STEP.c
-    # The chunk is a contiguous id range, so a range scan of the (agency, year, key) index
-    # finds its steps without a long IN list.
+    # An IN list, not an id range: with a range SQLite's planner picks the (year, ...) index and
+    # reads the whole year's steps for every chunk.
     existing = {
         (r.agency_id, r.key): r
         for r in session.execute(
             select(
                 s.id, s.agency_id, s.key, s.title, s.legal_basis, s.nominal_due, s.due, s.touched_at
             ).where(
-                s.agency_id.between(agencies[0].id, agencies[-1].id),
+                s.agency_id.in_([agency.id for agency in agencies]),
                 s.year == year,
                 s.key == s.step_type,
             )
