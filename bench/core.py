@@ -1,5 +1,9 @@
 """Time agency import, cycle opening and the full status JSON for N agencies; print JSON.
 
+Memory: the process's peak RSS after import and cycle open, and at the end (the status JSON
+is the largest); and the Python heap peak of opening the cycle alone (tracemalloc, on a second
+open of the emptied year, so the timed run is not slowed by tracing).
+
 Usage: python -m bench.core [--agencies 5000] [--db URL]
 """
 
@@ -11,17 +15,20 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from bench.province import write_csv
 from cli.common import to_json
 from models.agencies import import_agencies
-from models.calendar import load_rule_set
+from models.calendar import RuleSet, load_rule_set
 from models.cycles import open_cycle, status_rows
 from models.db import make_engine, migrate
+from models.tables import STEP
 
 YEAR = 2026
 TODAY = date(2026, 10, 28)
@@ -60,14 +67,36 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             again = open_cycle(session=session, year=YEAR, rules=rules)
             figures["cycle_reopen_s"] = round(time.perf_counter() - started, 3)
             assert again.created == 0  # idempotent: the second run creates nothing
+            figures["peak_rss_after_open_mb"] = _peak_rss_mb()
 
             started = time.perf_counter()
             payload = to_json(status_rows(session=session, year=YEAR, today=TODAY))
             figures["status_json_s"] = round(time.perf_counter() - started, 3)
             figures["status_json_bytes"] = len(payload.encode())
+            del payload
+            # Before tracemalloc, whose own bookkeeping would inflate the process's peak.
+            figures["peak_rss_mb"] = _peak_rss_mb()
+            figures["cycle_open_peak_heap_mb"] = _open_heap_peak(session, rules)
         engine.dispose()
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return figures
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _open_heap_peak(session: Session, rules: RuleSet) -> float:
+    """Empty the year, open it again under tracemalloc and return the heap peak in MB."""
+    session.execute(delete(STEP).where(STEP.c.year == YEAR))
+    session.commit()
+    session.expire_all()
+    tracemalloc.start()
+    try:
+        open_cycle(session=session, year=YEAR, rules=rules)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return round(peak / 2**20, 1)
 
 
 if __name__ == "__main__":

@@ -169,12 +169,13 @@ def cycle_open(
         f"{result.updated} updated, {result.unchanged} unchanged, "
         f"{result.skipped_touched} already worked on and left alone"
     )
-    for change in result.changes[:50]:
+    listed = result.changes[:50]  # `changes` holds only the first ones; `updated` counts all
+    for change in listed:
         typer.echo(
             f"  {change['agency']} {change['step']}: {change['old_due']} -> {change['new_due']}"
         )
-    if len(result.changes) > 50:
-        typer.echo(f"  ... and {len(result.changes) - 50} more")
+    if result.updated > len(listed):
+        typer.echo(f"  ... and {result.updated - len(listed)} more")
 
 
 @app.command()

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     iso_rules_file: Path = DEFAULT_ISO_RULES
 
     base_url: str = "http://127.0.0.1:8000"
+    # Seconds a web request waits for a database lock held by a job (one chunk of a long write)
+    # before it answers 503 "try again"; the CLI and jobs wait 30 s on SQLite.
+    web_busy_timeout: float = 5.0
     secret_key: SecretStr = SecretStr("dev-only-secret-key-not-for-production")
 
     smtp_host: str | None = None

@@ -47,7 +47,7 @@ class StepError(ValueError):
 
 @dataclass
 class OpenResult:
-    """What opening (or re-opening) a year did."""
+    """What opening (or re-opening) a year did; `changes` holds the first CHANGES_KEPT updates."""
 
     year: int
     created: int = 0
@@ -55,6 +55,13 @@ class OpenResult:
     unchanged: int = 0
     skipped_touched: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Agencies per transaction when opening a year: about 9,000 steps, well under a second of write
+# lock, so a web write waits at most one chunk instead of the whole province.
+OPEN_CHUNK = 1000
+# Changed steps listed in an OpenResult; `updated` counts them all.
+CHANGES_KEPT = 500
 
 
 def agency_exists_on(agency: Agency | Row[Any], day: date) -> bool:
@@ -66,30 +73,113 @@ def agency_exists_on(agency: Agency | Row[Any], day: date) -> bool:
     return bool(agency.active)
 
 
-def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "system") -> OpenResult:
-    """Create the year's steps for every agency the rules apply to, in one transaction.
+def open_cycle(
+    *,
+    session: Session,
+    year: int,
+    rules: RuleSet,
+    actor: str = "system",
+    chunk_size: int = OPEN_CHUNK,
+) -> OpenResult:
+    """Create the year's steps for every agency the rules apply to, a chunk of agencies per commit.
 
     - An agency gets a step only if it exists on the step's nominal deadline.
     - Running it again creates nothing; after a calendar change, steps nobody has touched take
       the new deadlines and titles, and touched steps are left alone and counted.
+    - The year's calendar is stored first, so a run stopped midway is completed by running it
+      again (a plain `cycle open` reuses that calendar).
     """
     result = OpenResult(year=year)
-    a, s = AGENCY.c, STEP.c
-    agencies = session.execute(
-        select(a.id, a.code, a.kind, a.active, a.valid_from, a.valid_to)
-    ).all()
+    now = utcnow()
+    _store_calendar(session, year, rules, now)
+    due_by_rule = {rule.key: rules.due_dates(rule, year) for rule in rules.steps}
+    a = AGENCY.c
+    after: uuid.UUID | None = None
+    while True:
+        # Keyset pagination by id: each chunk reads only its agencies and their steps.
+        query = select(a.id, a.code, a.kind, a.active, a.valid_from, a.valid_to)
+        if after is not None:
+            query = query.where(a.id > after)
+        agencies = session.execute(query.order_by(a.id).limit(chunk_size)).all()
+        if not agencies:
+            break
+        after = agencies[-1].id
+        _open_chunk(session, year, rules, agencies, due_by_rule, now, result)
+    if result.created or result.updated:
+        session.add(
+            HistoryEntry(
+                actor=actor,
+                year=year,
+                entity="cycle",
+                entity_id=str(year),
+                action="open",
+                new={
+                    "created": result.created,
+                    "updated": result.updated,
+                    "calendar": f"{rules.name} {rules.version}",
+                },
+            )
+        )
+        session.commit()
+    return result
+
+
+def _store_calendar(session: Session, year: int, rules: RuleSet, now: datetime) -> None:
+    """Create the year's cycle row, or make it name this calendar; commit only if it changed."""
+    calendar = dict(rules.data) or None
+    cycle = session.exec(orm_select(Cycle).where(Cycle.year == year)).one_or_none()
+    if cycle is None:
+        session.add(
+            Cycle(
+                year=year,
+                calendar_name=rules.name,
+                calendar_version=rules.version,
+                calendar=calendar,
+            )
+        )
+    elif (cycle.calendar_name, cycle.calendar_version, cycle.calendar) != (
+        rules.name,
+        rules.version,
+        calendar,
+    ):
+        cycle.calendar, cycle.calendar_name, cycle.calendar_version, cycle.updated_at = (
+            calendar,
+            rules.name,
+            rules.version,
+            now,
+        )
+    else:
+        return
+    session.commit()
+
+
+def _open_chunk(
+    session: Session,
+    year: int,
+    rules: RuleSet,
+    agencies: Sequence[Row[Any]],
+    due_by_rule: dict[str, tuple[date, date]],
+    now: datetime,
+    result: OpenResult,
+) -> None:
+    """Create and update the steps of these agencies (ordered by id) in one commit."""
+    s = STEP.c
+    # An IN list, not an id range: with a range SQLite's planner picks the (year, ...) index and
+    # reads the whole year's steps for every chunk.
     existing = {
         (r.agency_id, r.key): r
         for r in session.execute(
             select(
                 s.id, s.agency_id, s.key, s.title, s.legal_basis, s.nominal_due, s.due, s.touched_at
-            ).where(s.year == year, s.key == s.step_type)
+            ).where(
+                s.agency_id.in_([agency.id for agency in agencies]),
+                s.year == year,
+                s.key == s.step_type,
+            )
         )
     }
-    now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    due_by_rule = {rule.key: rules.due_dates(rule, year) for rule in rules.steps}
     for agency in agencies:
         for rule in rules.steps:
             if agency.kind not in rule.kinds:
@@ -123,16 +213,19 @@ def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "sys
                 result.skipped_touched += 1
             else:
                 updates.append({"b_id": old.id, **wanted})
-                result.changes.append(
-                    {
-                        "agency": agency.code,
-                        "step": rule.key,
-                        "old_due": old.due.isoformat(),
-                        "new_due": due.isoformat(),
-                        "old_title": old.title,
-                        "new_title": rule.title,
-                    }
-                )
+                if len(result.changes) < CHANGES_KEPT:
+                    result.changes.append(
+                        {
+                            "agency": agency.code,
+                            "step": rule.key,
+                            "old_due": old.due.isoformat(),
+                            "new_due": due.isoformat(),
+                            "old_title": old.title,
+                            "new_title": rule.title,
+                        }
+                    )
+    if not inserts and not updates:
+        return
     if inserts:
         session.execute(insert(Step), inserts)
     if updates:
@@ -147,41 +240,9 @@ def open_cycle(*, session: Session, year: int, rules: RuleSet, actor: str = "sys
             ),
             updates,
         )
-    cycle = session.exec(orm_select(Cycle).where(Cycle.year == year)).one_or_none()
-    if cycle is None:
-        session.add(
-            Cycle(
-                year=year,
-                calendar_name=rules.name,
-                calendar_version=rules.version,
-                calendar=dict(rules.data) or None,
-            )
-        )
-    elif (cycle.calendar_name, cycle.calendar_version) != (rules.name, rules.version) or updates:
-        cycle.calendar = dict(rules.data) or None
-        cycle.calendar_name, cycle.calendar_version, cycle.updated_at = (
-            rules.name,
-            rules.version,
-            now,
-        )
-    if inserts or updates:
-        session.add(
-            HistoryEntry(
-                actor=actor,
-                year=year,
-                entity="cycle",
-                entity_id=str(year),
-                action="open",
-                new={
-                    "created": len(inserts),
-                    "updated": len(updates),
-                    "calendar": f"{rules.name} {rules.version}",
-                },
-            )
-        )
     session.commit()
-    result.created, result.updated = len(inserts), len(updates)
-    return result
+    result.created += len(inserts)
+    result.updated += len(updates)
 
 
 def rules_for_year(*, session: Session, year: int, default: RuleSet) -> RuleSet:

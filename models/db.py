@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,28 +17,60 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision, so commands can check the schema without importing Alembic
 # (a test keeps it equal to Alembic's own head).
 HEAD = "0007"
+# How long a CLI command or a job waits for a SQLite write lock held by another connection.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# SQLite result codes (the low byte of extended codes such as SQLITE_BUSY_SNAPSHOT).
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+# PostgreSQL SQLSTATEs of a transaction that lost to another one's lock: lock_not_available
+# (what lock_timeout raises), serialization_failure, deadlock_detected.
+PG_LOCK_STATES = frozenset({"55P03", "40001", "40P01"})
+BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets the web app read while the scheduler writes; busy_timeout makes a second writer
-    # wait for the lock instead of failing at once.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the web app read while the scheduler writes; busy_timeout makes a second
+        # writer wait for the lock instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str) -> Engine:
-    """Return an engine for the URL; SQLite files get WAL mode and foreign keys."""
+def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
+    """Return an engine for the URL; SQLite files get WAL mode and foreign keys.
+
+    - `busy_timeout` (seconds) bounds how long a statement waits for a lock another connection
+      holds, then fails with a lock error; None waits 30 s on SQLite and without limit on
+      PostgreSQL (lock_timeout).
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        seconds = SQLITE_BUSY_TIMEOUT_S if busy_timeout is None else busy_timeout
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": seconds})
+        event.listen(engine, "connect", _sqlite_pragmas(round(seconds * 1000)))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if busy_timeout is not None:
+        connect_args["options"] = f"-c lock_timeout={round(busy_timeout * 1000):d}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True when a database error means another transaction held a lock for too long."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state in PG_LOCK_STATES
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    return str(orig).strip().lower() in BUSY_MESSAGES
 
 
 def alembic_config(engine: Engine) -> Config:

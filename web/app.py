@@ -12,18 +12,24 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 import models.all_tables  # noqa: F401  (every table is known before the first query)
 from config.settings import Settings
-from models.db import make_engine
+from models.db import is_busy_error, make_engine
 from models.tables import utcnow
 from web import api, health, iso_api, iso_pages, log_pages, pages
 from web.deps import Clock, LoginRequired
 
 WEB_DIR = Path(__file__).resolve().parent
 SESSION_MAX_AGE = 8 * 3600  # a working day
+RETRY_AFTER_S = 5
+BUSY_MESSAGE = (
+    "Hệ thống đang bận ghi dữ liệu (chẳng hạn đang mở chu kỳ cho cả tỉnh) nên chưa lưu được "
+    "thay đổi của bạn. Xin vui lòng thử lại sau ít giây."
+)
 
 
 def vn_date(value: object) -> str:
@@ -63,7 +69,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(settings.database_url, busy_timeout=settings.web_busy_timeout)
     app.state.clock = clock
     # Autoescape is on for every template: agency names and notes are user input.
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=True)
@@ -109,13 +115,30 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
             )
         return _error_page(request, exc.status_code, str(exc.detail))
 
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # The request's session was closed, rolling back, when the error left the endpoint.
+        if not is_busy_error(exc):
+            raise exc  # any other database failure stays a 500, logged with its traceback
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if _is_api(request):
+            return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers=headers)
+        return _error_page(request, 503, BUSY_MESSAGE, headers)
+
     return app
 
 
-ERROR_TITLES = {403: "Không có quyền truy cập", 404: "Không tìm thấy", 422: "Dữ liệu không hợp lệ"}
+ERROR_TITLES = {
+    403: "Không có quyền truy cập",
+    404: "Không tìm thấy",
+    422: "Dữ liệu không hợp lệ",
+    503: "Hệ thống đang bận",
+}
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
+def _error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
@@ -131,4 +154,5 @@ def _error_page(request: Request, status: int, message: str) -> Response:
             "role_labels": pages.ROLE_LABELS,
         },
         status_code=status,
+        headers=headers,
     )
