@@ -46,9 +46,9 @@ def _scheduled_times(server: PrefectServer, deployment_id: object) -> list[datet
         "min_runs": 50,
         "max_runs": 50,
     }
-    httpx.post(
-        f"{server.api_url}/deployments/{deployment_id}/schedule", json=week, timeout=60
-    ).raise_for_status()
+    url = f"{server.api_url}/deployments/{deployment_id}/schedule"
+    reply = httpx.post(url, json=week, timeout=60)
+    assert reply.status_code == 200, f"{reply.status_code} {reply.text}\n{server.proc.output()}"
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
     with server.client() as client:
