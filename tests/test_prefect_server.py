@@ -134,9 +134,7 @@ def processes() -> Iterator[Callable[..., Proc]]:
 
     yield start
     for proc in reversed(started):
-        # Prefect 3.8.8's worker turns a SIGTERM into a SIGINT and then keeps polling: only a
-        # second signal ends it, so the grace before SIGKILL is short.
-        proc.stop(grace=5)
+        proc.stop(grace=30)  # a worker stops within a second or two of its SIGTERM
 
 
 @pytest.mark.prefect_server
