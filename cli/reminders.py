@@ -161,24 +161,66 @@ def outbox(
     typer.echo("\n" + ", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
+def _ensure_process_pool(name: str) -> None:
+    """Create the process work pool `name` unless it exists; refuse a pool of another type."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            pool = client.read_work_pool(name)
+        except ObjectNotFound:
+            try:
+                client.create_work_pool(
+                    WorkPoolCreate(
+                        name=name,
+                        type=ProcessWorker.type,
+                        base_job_template=ProcessWorker.get_default_base_job_template(),
+                    )
+                )
+            except ObjectAlreadyExists:
+                return  # created meanwhile by another deploy
+            typer.echo(f"Created the process work pool {name!r}.")
+            return
+    if pool.type != ProcessWorker.type:
+        fail(
+            f"work pool {name!r} is of type {pool.type!r}; the flows need a process pool: "
+            "choose another --work-pool name"
+        )
+
+
 @app.command()
 def deploy(
-    serve_now: Annotated[
-        bool, typer.Option("--serve", help="Also serve them from this process (prefect serve).")
-    ] = False,
+    work_pool: Annotated[
+        str,
+        typer.Option(
+            "--work-pool",
+            help="The Prefect process work pool the flows run in (created if missing); "
+            "run `prefect worker start --pool NAME` with the ISOCYCLE_ environment to run them.",
+        ),
+    ] = "isocycle",
 ) -> None:
-    """Register the same schedules as Prefect deployments on the Prefect server (PREFECT_API_URL).
+    """Register the schedules as Prefect deployments on the Prefect server at PREFECT_API_URL.
 
-    Run either this or `isocycle serve`, never both.
+    Run either this or `isocycle serve`'s scheduler, never both.
     """
+    from prefect.settings import PREFECT_API_URL
+
+    # Without a server Prefect would register them on a temporary one that vanishes on exit.
+    if not PREFECT_API_URL.value():
+        fail(
+            "deploy needs a Prefect server: set PREFECT_API_URL, e.g. "
+            "http://127.0.0.1:4200/api (see README, Scale out)"
+        )
     from flows.schedules import build_deployments
 
-    deployments = build_deployments(settings())
-    if serve_now:
-        from prefect import serve
-
-        serve(*deployments, pause_on_shutdown=False)
-        return
-    for d in deployments:
+    _ensure_process_pool(work_pool)
+    for d in build_deployments(settings(), work_pool=work_pool):
         deployment_id = d.apply()
-        typer.echo(f"{d.name}: {d.schedules[0].schedule.cron} ({deployment_id})")
+        typer.echo(f"{d.flow_name}/{d.name}: {d.schedules[0].schedule.cron} ({deployment_id})")
+    typer.echo(
+        f"Start a worker where isocycle is installed, with its ISOCYCLE_ settings "
+        f"(database, SMTP): prefect worker start --pool {work_pool}"
+    )

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -309,19 +310,33 @@ class Scheduler:
         return finished
 
 
-def build_deployments(settings: Settings) -> list[Any]:
-    """Return one Prefect RunnerDeployment per schedule, with its cron in the local zone."""
+# Where flows/reminders.py lives: a Prefect process worker runs the flows from here.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def build_deployments(settings: Settings, work_pool: str) -> list[Any]:
+    """Return one Prefect RunnerDeployment per schedule, with its cron in the local zone, for
+    the process workers of `work_pool`, which run the flows in the project directory."""
     from prefect.schedules import Cron
 
     from flows.reminders import FLOWS
 
-    return [
-        FLOWS[s.flow_name].to_deployment(
+    deployments = []
+    for s in schedules(settings):
+        flow = FLOWS[s.flow_name]
+        deployment = flow.to_deployment(
             name=s.job_id,
             description=s.description,
             schedules=[Cron(s.cron, timezone=settings.timezone)],
             # The database URL (with its password) comes from the worker's environment.
             parameters=dict(s.parameters),
+            work_pool_name=work_pool,
+            # A process worker starts each flow run in a new temporary directory unless told
+            # otherwise; the entrypoint below is a file path relative to the project.
+            job_variables={"working_dir": str(PROJECT_DIR)},
         )
-        for s in schedules(settings)
-    ]
+        # Prefect derives the entrypoint from the current directory, so `isocycle deploy` run
+        # elsewhere would register a path like ../../srv/isocycle/flows/...: pin it.
+        deployment.entrypoint = f"flows/reminders.py:{flow.fn.__name__}"
+        deployments.append(deployment)
+    return deployments

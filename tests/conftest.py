@@ -26,7 +26,7 @@ from models.calendar import RuleSet, load_rule_set
 from models.db import make_engine, migrate
 
 BACKEND = os.environ.get("ISOCYCLE_TEST_BACKEND", "sqlite")
-pytest_plugins = ["tests.smtp_sink", "tests.web_support"]
+pytest_plugins = ["tests.smtp_sink", "tests.web_support", "tests.prefect_server"]
 
 
 def _postgres_admin_url() -> str:

@@ -1,20 +1,21 @@
-"""Schedules declared once (APScheduler and Prefect agree), and the flows on a real Prefect API.
+"""Schedules declared once (APScheduler and Prefect agree), and the flows on a real Prefect server.
 
-The Prefect tests share one temporary Prefect server for the session (prefect_test_harness);
-starting it and the first flow run take several seconds, which is expected.
+The flows run in this test process and report to the session's `prefect server start` (the
+`prefect_api` fixture, tests/prefect_server.py); no test starts Prefect's temporary API server.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from config.settings import get_settings
-from flows.schedules import build_deployments, schedules
+from flows.schedules import PROJECT_DIR, build_deployments, schedules
+from models.jobs import JOB_RUN, OK
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # (job, after, next fire time): Friday evening -> Monday 07:30, a year's end -> 2 January.
@@ -49,12 +50,17 @@ def test_it_gives_prefect_deployments_the_same_cron_and_timezone(settings, job_i
     APScheduler's (APScheduler 3 reads day-of-week numbers from Monday = 0, hence names)."""
     from prefect.server.schemas.schedules import CronSchedule
 
-    deployments = {d.name: d for d in build_deployments(settings)}
+    deployments = {d.name: d for d in build_deployments(settings, "isocycle")}
     assert set(deployments) == {s.job_id for s in schedules(settings)}
     schedule = deployments[job_id].schedules[0].schedule
     assert schedule.timezone == "Asia/Ho_Chi_Minh"
     assert schedule.cron == next(s.cron for s in schedules(settings) if s.job_id == job_id)
+    # A process worker runs the flow from the project directory, whatever directory
+    # `isocycle deploy` was run from.
     assert deployments[job_id].entrypoint.startswith("flows/reminders.py:")
+    assert deployments[job_id].work_pool_name == "isocycle"
+    assert deployments[job_id].job_variables == {"working_dir": str(PROJECT_DIR)}
+    assert (PROJECT_DIR / "flows" / "reminders.py").is_file()
     # No database URL (and password) is baked into a deployment: the worker's environment has it.
     assert "database_url" not in deployments[job_id].parameters
     dates = asyncio.run(
@@ -63,15 +69,7 @@ def test_it_gives_prefect_deployments_the_same_cron_and_timezone(settings, job_i
     assert dates[0] == expected
 
 
-# --- real Prefect ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+# --- the flows on a real Prefect server --------------------------------------------------
 
 
 @pytest.fixture
@@ -83,8 +81,9 @@ def env_settings(monkeypatch, tmp_path, database_url):
     get_settings.cache_clear()
 
 
+@pytest.mark.prefect_server
 def test_it_runs_a_reminder_pass_as_one_flow_run_without_tasks(
-    prefect_api, env_settings, opened_2026, database_url
+    prefect_api, env_settings, opened_2026, database_url, session
 ):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -107,11 +106,19 @@ def test_it_runs_a_reminder_pass_as_one_flow_run_without_tasks(
             return len(runs)
 
     assert asyncio.run(task_runs()) == 0  # one flow run per tick, no task per agency or step
+    # The run is recorded with the id Prefect gave it.
+    (recorded,) = session.execute(select(JOB_RUN.c.job, JOB_RUN.c.runner, JOB_RUN.c.status)).all()
+    assert tuple(recorded) == (
+        "send-reminders",
+        f"prefect {state.state_details.flow_run_id}",
+        OK,
+    )
 
     again = send_reminders(now="2026-10-27T09:00", database_url=database_url)
     assert (again["decided"], again["sent"]) == (0, 0)
 
 
+@pytest.mark.prefect_server
 def test_it_skips_public_holidays_in_the_scheduled_run(
     prefect_api, env_settings, opened_2026, database_url
 ):
@@ -123,6 +130,7 @@ def test_it_skips_public_holidays_in_the_scheduled_run(
     ) == {"skipped_day_off": 1}
 
 
+@pytest.mark.prefect_server
 def test_it_opens_the_cycle_and_sends_the_digest_through_flows(
     prefect_api, env_settings, province, database_url
 ):
@@ -135,30 +143,3 @@ def test_it_opens_the_cycle_and_sends_the_digest_through_flows(
     }
     digest = overseer_digest(now="2027-03-01T08:00", database_url=database_url)
     assert (digest["queued"], digest["sent"]) == (1, 1)
-
-
-def test_it_registers_the_deployments_on_a_prefect_server(prefect_api, cli):
-    """`isocycle deploy` puts the three schedules on the Prefect API with their cron and zone."""
-    from prefect.client.orchestration import get_client
-
-    result = cli("deploy")
-    assert result.exit_code == 0, result.output
-
-    async def read() -> dict[str, tuple[str, str, bool]]:
-        async with get_client() as client:
-            found = {}
-            for d in await client.read_deployments():
-                (schedule,) = d.schedules
-                found[d.name] = (
-                    schedule.schedule.cron,
-                    schedule.schedule.timezone,
-                    schedule.active,
-                )
-            return found
-
-    assert asyncio.run(read()) == {
-        "open-cycle": ("0 6 2 1 *", "Asia/Ho_Chi_Minh", True),
-        "send-reminders": ("30 7 * * mon-fri", "Asia/Ho_Chi_Minh", True),
-        "deliver-outbox": ("*/5 7-17 * * mon-fri", "Asia/Ho_Chi_Minh", True),
-        "overseer-digest": ("0 8 * * mon", "Asia/Ho_Chi_Minh", True),
-    }
