@@ -32,9 +32,14 @@ def run_job(job: str, cfg: Settings, now: str | None) -> dict[str, Any]:
     The embedded mode never imports Prefect, so it never waits for a temporary Prefect API.
     """
     if os.environ.get("PREFECT_API_URL"):
+        from config.settings import get_settings
         from flows.reminders import FLOWS
 
-        result: dict[str, Any] = FLOWS[job](now=now, database_url=cfg.database_url)
+        # Through the environment, not as a flow parameter: parameters are stored and shown by
+        # the Prefect server, and the URL may hold the database password.
+        os.environ["ISOCYCLE_DATABASE_URL"] = cfg.database_url
+        get_settings.cache_clear()
+        result: dict[str, Any] = FLOWS[job](now=now)
         return result
     from flows import jobs
 
