@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import ipaddress
 import logging
 import os
 import signal
 import socket
 import sys
-import time
-from typing import TYPE_CHECKING, Annotated
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -76,8 +79,38 @@ def stop_scheduler(scheduler: Scheduler) -> None:
     os._exit(0)
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class Stopping(threading.Event):
+    """Ctrl-C and SIGTERM for the whole of `serve`, from its first line.
+
+    uvicorn installs its own handlers only once its event loop runs; a Ctrl-C in the moments
+    before (while the scheduler's start-up pass is already sending) was swallowed and the
+    process ran on. Here one handler owns both signals all along and tells uvicorn to stop.
+    A second Ctrl-C quits at once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.server: Any = None
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if self.is_set():
+            os._exit(1)
+        self.set()
+        if self.server is not None:
+            self.server.should_exit = True
+
+    def serve(self, app: Any, *, host: str, port: int) -> None:
+        """Run uvicorn until a signal comes (uvicorn's own signal handling is left out)."""
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
+        self.server = Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False))
+        if not self.is_set():  # a signal between the check above and here
+            self.server.run()
 
 
 def serve(
@@ -104,24 +137,25 @@ def serve(
         )
     eng = engine()
     ensure_schema(eng)
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop, like Ctrl-C
+    stopping = Stopping()
+    signal.signal(signal.SIGINT, stopping.on_signal)
+    signal.signal(signal.SIGTERM, stopping.on_signal)  # a service manager's stop, like Ctrl-C
+    # `kill -USR1 PID` prints every thread's stack to stderr: how an operator (or a test) sees
+    # where a process that does not stop is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     running: Scheduler | None = None
     try:
-        running = start_scheduler(eng, cfg) if scheduler else None
-        if web:
-            import uvicorn
-
+        if scheduler and not stopping.is_set():
+            running = start_scheduler(eng, cfg)
+        if web and not stopping.is_set():
             from web.app import create_app, settle_heap
 
             app = create_app(cfg)
             settle_heap()
             typer.echo(f"Trang web (site): http://{host}:{port}/")
-            uvicorn.run(app, host=host, port=port, proxy_headers=False)
+            stopping.serve(app, host=host, port=port)
         elif running is not None:
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+            stopping.wait()
     finally:
         if running is not None:
             stop_scheduler(running)

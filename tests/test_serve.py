@@ -96,6 +96,12 @@ class Serve:
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # the stacks of every thread, to the output
+            time.sleep(2)
+            self.kill()
+            self._reader.join(5)
+            raise AssertionError(f"serve did not stop after Ctrl-C:\n{self.output}") from None
         finally:
             self.kill()
         self._reader.join(5)
@@ -224,6 +230,15 @@ def test_ctrl_c_stops_a_pass_between_two_mails_within_5_seconds(
     # What was not sent is given back at once, not left `sending` until its claim expires.
     assert counts.get(SENDING, 0) == 0, counts
     assert sum(counts.values()) > len(slow.received)
+
+
+def test_ctrl_c_during_start_up_is_not_lost(serves):
+    """Found under load: a Ctrl-C that came while uvicorn was still starting was swallowed, and
+    the process ran on. Here Ctrl-C comes as soon as the scheduler speaks, before the site is up."""
+    proc = serves()
+    proc.wait_for(lambda: proc.said("scheduler active"))
+    assert proc.interrupt() < 5
+    assert not proc.site_answers()
 
 
 def test_sigterm_stops_it_like_ctrl_c(serves):
