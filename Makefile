@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= sqlite:///isocycle-demo.db
 
-.PHONY: demo test test-busy lint pytest bench clean
+.PHONY: demo test test-busy lint pytest bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "isocycle needs Python 3.11"'
@@ -43,6 +43,12 @@ test-busy: $(STAMP)
 	if [ -n "$$ISOCYCLE_TEST_DATABASE_URL" ]; then \
 		ISOCYCLE_TEST_BACKEND=postgres $(BIN)/pytest -p no:cacheprovider $(wildcard $(BUSY_TESTS)); \
 	fi
+
+# The README's pictures (docs/screenshots/*.png), taken again from the demo province by the browser
+# test that `make test` runs with its pictures in a temporary directory. Needs Debian's chromium.
+screenshots: $(STAMP)
+	ISOCYCLE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+		tests/test_web_browser.py -k readme_screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core

@@ -66,6 +66,12 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def database_url(template_url: str, tmp_path: Path) -> str:
     """A fresh database for this test, already at the newest schema."""
+    return fresh_database_url(template_url, tmp_path)
+
+
+def fresh_database_url(template_url: str, directory: Path) -> str:
+    """An empty database at the newest schema: a copy of the template in `directory` (SQLite), or
+    the template database emptied (PostgreSQL)."""
     if BACKEND == "postgres":
         engine = make_engine(template_url)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
@@ -73,7 +79,7 @@ def database_url(template_url: str, tmp_path: Path) -> str:
             conn.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
         engine.dispose()
         return template_url
-    path = tmp_path / "isocycle.db"
+    path = directory / "isocycle.db"
     shutil.copyfile(template_url, path)
     return f"sqlite:///{path}"
 

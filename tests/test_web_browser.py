@@ -9,11 +9,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from config.settings import Settings
 from models.calendar import RuleSet
@@ -34,7 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# `make screenshots` points this at docs/screenshots to update the README's pictures; a plain test
+# run writes them to its temporary directory and leaves the tree as it was.
+SCREENSHOTS_ENV = "ISOCYCLE_SCREENSHOTS"
+README_SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def free_port() -> int:
@@ -72,17 +76,26 @@ def site(settings: Settings) -> Iterator[tuple[str, Settings]]:
         yield base, served
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless; skips the test where it is missing, except in CI."""
     if not Path(CHROMIUM).exists():
         # CI installs it (.ci/run) and must run these tests; a developer's machine may lack it.
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: install Debian's chromium")
+        if os.environ.get("CI") or os.environ.get(SCREENSHOTS_ENV):
+            pytest.fail(
+                "CI and `make screenshots` need Debian's chromium (apt-get install chromium)"
+            )
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
@@ -167,33 +180,37 @@ def test_it_shows_a_script_agency_name_as_text(site, tokens, client, session, ru
     assert dialogs == []
 
 
-def test_it_takes_the_readme_screenshots(settings, session, rules: RuleSet, browser):
+def test_it_takes_the_readme_screenshots(settings, session, rules: RuleSet, browser, tmp_path):
     # A fixed clock (history times) and public address (feed URL) keep the pictures the same from run to run.
+    shots = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
+    readme_before = {p.name: p.read_bytes() for p in README_SHOTS.glob("*.png")}
     with time_machine.travel(NOW):
         load_demo(session=session, rules=rules, today=TODAY)
         create_demo_users(session=session)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     public = settings.model_copy(update={"base_url": "https://iso.hatinh.gov.vn"})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots.mkdir(parents=True, exist_ok=True)
     with serve(public, port):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
         page = context.new_page()
         sign_in(page, base, "admin", "demo-isocycle")
         page.goto(f"{base}/dashboard?year=2026")
         expect(page.locator(".counts")).to_contain_text("đơn vị đã hoàn thành")
-        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"))
+        page.screenshot(path=str(shots / "dashboard.png"))
         context.clear_cookies()
         sign_in(page, base, "thuky.sngv", "demo-isocycle")
         expect(page).to_have_url(f"{base}/agencies/SNGV")
         # The feed token is derived from the agency's random id: masked.
         feed = page.locator(".feed input")
-        page.screenshot(path=str(SCREENSHOTS / "secretary.png"), full_page=True, mask=[feed])
+        page.screenshot(path=str(shots / "secretary.png"), full_page=True, mask=[feed])
         page.goto(f"{base}/agencies/SNGV/2026/audits")
         expect(page.locator("table.findings")).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "audits.png"), full_page=True)
+        page.screenshot(path=str(shots / "audits.png"), full_page=True)
         context.close()
-    assert (SCREENSHOTS / "dashboard.png").stat().st_size > 10_000
+    assert (shots / "dashboard.png").stat().st_size > 10_000
+    if shots.resolve() != README_SHOTS:  # only `make screenshots` changes the README's copies
+        assert {p.name: p.read_bytes() for p in README_SHOTS.glob("*.png")} == readme_before
 
 
 def test_it_records_an_audit_with_a_finding_through_the_form(site, tokens, page):
@@ -216,3 +233,23 @@ def test_it_records_an_audit_with_a_finding_through_the_form(site, tokens, page)
     expect(page.locator('tr[data-finding="1"]')).to_contain_text("Phòng Lãnh sự")
     page.get_by_role("link", name="Sở Ngoại vụ").first.click()
     expect(page.locator('tr[data-step="internal_audit"] .badge')).to_have_text("Đã hoàn thành")
+
+
+def test_the_api_docs_show_every_operation_from_this_server_alone(site, page):
+    base, _ = site
+    elsewhere: list[str] = []
+
+    def only_here(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(f"{base}/api/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any(p.replace("\u200b", "") == "/api/v1/agencies" for p in paths), paths
+    assert len(paths) >= 10
+    assert elsewhere == []

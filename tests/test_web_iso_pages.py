@@ -199,7 +199,7 @@ def test_it_records_objectives_and_shows_achievement(client, tokens, session):
     assert results.status_code == 303
     page = client.get(OBJECTIVES).text
     assert "Quyết định số <b>12/QĐ-SNgV</b> ngày 10/02/2026" in page
-    achieved = re.findall(r'class="achieved"><span class="badge \w+">([^<]+)<', page)
+    achieved = re.findall(r'class="achieved"[^>]*><span class="badge \w+">([^<]+)<', page)
     assert achieved == ["Đạt", "Không đạt"]
     session.expire_all()
     objectives = session.exec(select(QualityObjective).order_by(QualityObjective.number)).all()
@@ -294,5 +294,8 @@ def test_it_names_the_records_in_the_cycle_history(client, tokens):
     csrf = signed_in(client)
     record_audit(client, csrf)
     page = client.get("/agencies/SNGV?year=2026").text
-    assert "<td>Ghi nhận</td><td>Đánh giá nội bộ 2026-10-07 25/BC-ĐGNB</td>" in page
-    assert "<td>Tạo mới</td><td>Phát hiện 2</td>" in page
+    assert (
+        '<td data-label="Nội dung">Ghi nhận</td>'
+        '<td data-label="Bước">Đánh giá nội bộ 2026-10-07 25/BC-ĐGNB</td>'
+    ) in page
+    assert '<td data-label="Nội dung">Tạo mới</td><td data-label="Bước">Phát hiện 2</td>' in page
