@@ -50,6 +50,18 @@ HEADER_ALIASES = {
     "valid_to": ("valid_to", "hiệu lực đến", "đến ngày"),
 }
 
+# The kinds as the site shows them (the dashboard's filter, the agency page).
+KIND_LABELS = {
+    "ubnd_tinh": "UBND tỉnh",
+    "van_phong": "Văn phòng",
+    "so": "Sở, ngành",
+    "chi_cuc": "Chi cục",
+    "trung_tam": "Trung tâm",
+    "don_vi_su_nghiep": "Đơn vị sự nghiệp",
+    "ubnd_huyen": "UBND huyện",
+    "ubnd_xa": "UBND xã, phường",
+    "phong": "Phòng",
+}
 # Vietnamese labels accepted in the kind column, besides the keys themselves.
 KIND_ALIASES = {
     "sở": "so",

@@ -67,6 +67,11 @@ AUDIT_KINDS = ("internal", "inspection")
 COMPARISONS = (">=", "<=", "=", ">", "<")
 COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "==": "="}
 EVENT_KINDS = ("legal_change", "scope_change", "leadership_change")
+EVENT_KIND_LABELS = {
+    "legal_change": "Văn bản pháp luật thay đổi",
+    "scope_change": "Điều chỉnh phạm vi áp dụng",
+    "leadership_change": "Thay đổi lãnh đạo",
+}
 # Event kind → (step type, title prefix, legal basis) of the step each affected agency gets.
 EVENT_STEPS = {
     "legal_change": (
@@ -1032,7 +1037,12 @@ def complete_action(
     )
     try:
         if verify.state == STEP_DONE:
-            cycles.reopen(session=session, step=verify, reason="action done again", actor=actor)
+            cycles.reopen(
+                session=session,
+                step=verify,
+                reason="hành động khắc phục được thực hiện lại",
+                actor=actor,
+            )
         cycles.mark_done(
             session=session,
             step=step,
@@ -1106,7 +1116,12 @@ def verify_action(
         else:
             action.done_on, action.due = None, due
             action.verify_due = working.on_or_after(rules.verification.after(due))
-            cycles.reopen(session=session, step=step, reason=f"not effective ({by})", actor=actor)
+            cycles.reopen(
+                session=session,
+                step=step,
+                reason=f"chưa hiệu quả (người xác nhận: {by})",
+                actor=actor,
+            )
             step.due = step.nominal_due = due
             verify.due = verify.nominal_due = action.verify_due
             session.add_all([step, verify])
@@ -1159,7 +1174,7 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
         cycles.reopen(
             session=session,
             step=step,
-            reason=f"{open_count} corrective action(s) not closed and verified",
+            reason=f"còn {open_count} hành động khắc phục chưa xác nhận hiệu quả",
             actor=actor,
         )
 

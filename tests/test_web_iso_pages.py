@@ -294,5 +294,6 @@ def test_it_names_the_records_in_the_cycle_history(client, tokens):
     csrf = signed_in(client)
     record_audit(client, csrf)
     page = client.get("/agencies/SNGV?year=2026").text
-    assert "<td>Ghi nhận</td><td>Đánh giá nội bộ 2026-10-07 25/BC-ĐGNB</td>" in page
-    assert "<td>Tạo mới</td><td>Phát hiện 2</td>" in page
+    assert "sec_sngv ghi nhận cuộc đánh giá nội bộ 25/BC-ĐGNB ngày " in page
+    assert "sec_sngv ghi nhận phát hiện #2 (" in page
+    assert "scope_units" not in page and "{" not in page.split("<h2>Lịch sử thay đổi</h2>")[1]
