@@ -201,7 +201,10 @@ def test_it_refuses_a_patch_that_would_make_a_cycle(client, tokens):
     response = client.patch(
         "/api/v1/agencies/SNGV", json={"parent_code": "TTDVDN"}, headers=bearer(tokens["admin"])
     )
-    assert response.status_code == 422 and "parent_code: «SNGV» nằm trong một vòng" in response.json()["detail"]
+    assert (
+        response.status_code == 422
+        and "parent_code: «SNGV» nằm trong một vòng" in response.json()["detail"]
+    )
 
 
 def test_it_publishes_an_openapi_schema_with_bearer_auth(client):

@@ -113,7 +113,9 @@ def test_it_marks_a_step_done_from_the_form(client, tokens, session):
     assert "Đã ghi nhận hoàn thành" in page and "177/BC-SNgV" in page
     assert "Trễ 4 ngày" in page
     # The history tells it as a sentence, never as "state: open" or raw keys.
-    assert "sec_sngv đánh dấu hoàn thành bước «Báo cáo năm gửi Sở KH&amp;CN» ngày 24/11/2026" in page
+    assert (
+        "sec_sngv đánh dấu hoàn thành bước «Báo cáo năm gửi Sở KH&amp;CN» ngày 24/11/2026" in page
+    )
     assert "Ghi chú: Gửi qua hệ thống" in page
     assert "state:" not in page and "done_on" not in page and "None" not in page
     session.expire_all()
