@@ -18,6 +18,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -101,8 +102,46 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One refused value: its field path (findings.0.unit) and a Vietnamese message naming it."""
+
+    field: str
+    message: str
+
+
 class IsoError(ValueError):
-    """A refused ISO record; the message names the field (and the row of a file) and why."""
+    """A refused ISO record: Vietnamese messages naming each field by its label (and its row).
+
+    `errors` keeps each message with its field path, for the API's machine-readable answer.
+    """
+
+    def __init__(
+        self, message: str = "", *, field: str = "", errors: Sequence[FieldError] = ()
+    ) -> None:
+        self.errors = list(errors) or [FieldError(field, message)]
+        super().__init__(" ".join(e.message for e in self.errors))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an entered record came from: its name in messages ("Phát hiện 3", "dòng 4") and,
+    for a file, the title its header gave each field."""
+
+    name: str
+    columns: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    def label(self, field: str, label: str) -> str:
+        title = self.columns.get(field)
+        return f"cột «{title}»" if title else label
+
+
+def _in_row(name: str, path: str, exc: IsoError) -> list[FieldError]:
+    """The errors of one row of a form or file, each prefixed with the row's name."""
+    return [
+        FieldError(f"{path}.{e.field}", f"{name}: {e.message[:1].lower()}{e.message[1:]}")
+        for e in exc.errors
+    ]
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -345,19 +384,21 @@ def achieved(comparison: str, target: float, value: float | None) -> bool | None
     raise ValueError(f"unknown comparison {comparison!r}")
 
 
-def parse_severity(text: str | None) -> str:
+def parse_severity(text: str | None, label: str = "Mức độ") -> str:
     """Return major, minor or observation for any accepted spelling; IsoError otherwise."""
     folded = " ".join(unicodedata.normalize("NFC", text or "").casefold().split())
     if not folded:
-        raise IsoError("severity: missing; use " + _severity_help())
+        raise IsoError(f"Chưa chọn {label}; chọn {_severity_help()}.", field="severity")
     severity = SEVERITY_ALIASES.get(folded)
     if severity is None:
-        raise IsoError(f"severity: {text!r} is not known; use " + _severity_help())
+        raise IsoError(
+            f"{label} «{text}» không có trong danh mục; chọn {_severity_help()}.", field="severity"
+        )
     return severity
 
 
 def _severity_help() -> str:
-    return ", ".join(f"{s} ({SEVERITY_LABELS[s]})" for s in SEVERITIES)
+    return "một trong: " + ", ".join(SEVERITY_LABELS[s] for s in SEVERITIES)
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -414,10 +455,10 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
     ]
 
 
-def _number(text: str | float | None, where: str, required: bool) -> float | None:
+def _number(text: str | float | None, field: str, label: str, required: bool) -> float | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         if required:
-            raise IsoError(f"{where}: missing")
+            raise IsoError(f"Chưa nhập {label}.", field=field)
         return None
     if isinstance(text, int | float):
         return float(text)
@@ -425,15 +466,15 @@ def _number(text: str | float | None, where: str, required: bool) -> float | Non
     try:
         value = float(cleaned)
     except ValueError as exc:
-        raise IsoError(f"{where}: {text!r} is not a number") from exc
+        raise IsoError(f"{_cap(label)} «{text}» không phải là số.", field=field) from exc
     if not math.isfinite(value):
-        raise IsoError(f"{where}: {text!r} is not a finite number")
+        raise IsoError(f"{_cap(label)} «{text}» không phải là số.", field=field)
     return value
 
 
-def parse_value(text: str | None, where: str) -> float | None:
+def parse_value(text: str | None, field: str, label: str = "") -> float | None:
     """A measured value as typed ("95", "95%", "95,5"), or None when empty."""
-    return _number(text, where, required=False)
+    return _number(text, field, label or field, required=False)
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -442,7 +483,7 @@ def parse_value(text: str | None, where: str) -> float | None:
 def get_agency(session: Session, code: str) -> Agency:
     agency = session.exec(orm_select(Agency).where(Agency.code == code)).one_or_none()
     if agency is None:
-        raise IsoError(f"agency: unknown agency {code!r}")
+        raise IsoError(f"Không có đơn vị mã «{code}».", field="agency")
     return agency
 
 
@@ -456,7 +497,9 @@ def _required_step(session: Session, agency: Agency, year: int, key: str) -> Ste
     step = _step(session, agency, year, key)
     if step is None:
         raise IsoError(
-            f"{agency.code} has no {key} step in {year}; run `isocycle cycle open {year}` first"
+            f"Đơn vị {agency.code} chưa có bước {key} năm {year}: chưa mở chu kỳ năm {year} "
+            f"(`isocycle cycle open {year}`).",
+            field="year",
         )
     return step
 
@@ -493,22 +536,32 @@ def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
-def _text(value: str | None, where: str, limit: int, required: bool = False) -> str | None:
+def _text(
+    value: str | None, field: str, label: str, limit: int, required: bool = False
+) -> str | None:
+    """Stripped NFC text, refused naming the field by its label (as the page shows it)."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
         if required:
-            raise IsoError(f"{where}: missing")
+            raise IsoError(f"Chưa nhập {label}.", field=field)
         return None
     if len(text) > limit:
-        raise IsoError(f"{where}: longer than {limit} characters")
+        raise IsoError(f"{_cap(label)} dài quá {limit} ký tự.", field=field)
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise IsoError(f"{where}: contains control characters")
+        raise IsoError(f"{_cap(label)} có ký tự điều khiển (không in được).", field=field)
     return text
 
 
-def _check_not_future(day: date, today: date, where: str) -> None:
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _check_not_future(day: date, today: date, field: str, label: str) -> None:
     if day > today:
-        raise IsoError(f"{where}: {day:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
+        raise IsoError(
+            f"{label} {day:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).",
+            field=field,
+        )
 
 
 def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
@@ -564,19 +617,30 @@ def _fail_step(session: Session, exc: cycles.StepError) -> IsoError:
 
 @dataclass(frozen=True)
 class FindingIn:
-    """A finding as entered: severity in any accepted spelling, checked on recording."""
+    """A finding as entered: severity in any accepted spelling (none is assumed), checked on
+    recording; `origin` names its form row or file line in messages (default: its position)."""
 
     severity: str | None
     unit: str | None
     description: str | None
     clause: str | None = None
+    origin: Origin | None = None
 
 
-def _validate_findings(findings: Sequence[FindingIn], label: str) -> list[dict[str, Any]]:
-    problems: list[str] = []
+# A finding's fields as the audit form labels them.
+FINDING_LABELS = {
+    "severity": "Mức độ",
+    "unit": "Bộ phận",
+    "description": "Mô tả phát hiện",
+    "clause": "Điều khoản",
+}
+
+
+def _validate_findings(findings: Sequence[FindingIn]) -> list[dict[str, Any]]:
+    problems: list[FieldError] = []
     rows: list[dict[str, Any]] = []
-    for n, f in enumerate(findings, start=1):
-        where = f"{label} {n}"
+    for index, f in enumerate(findings):
+        origin = f.origin or Origin(f"Phát hiện {index + 1}")
         row: dict[str, Any] = {}
         for name, limit, required in (
             ("severity", 0, True),
@@ -585,17 +649,18 @@ def _validate_findings(findings: Sequence[FindingIn], label: str) -> list[dict[s
             ("clause", 50, False),
         ):
             value = getattr(f, name)
+            label = origin.label(name, FINDING_LABELS[name])
             try:
                 row[name] = (
-                    parse_severity(value)
+                    parse_severity(value, label)
                     if name == "severity"
-                    else _text(value, name, limit, required=required)
+                    else _text(value, name, label, limit, required=required)
                 )
             except IsoError as exc:
-                problems.append(f"{where}: {exc}")
+                problems.extend(_in_row(origin.name, f"findings.{index}", exc))
         rows.append(row)
     if problems:
-        raise IsoError("; ".join(problems))
+        raise IsoError(errors=problems)
     return rows
 
 
@@ -608,12 +673,17 @@ def findings_from_file(path: Path) -> list[FindingIn]:
         "description": ("description", "mô tả", "nội dung"),
     }
     out = []
-    for record in read_records(path, "findings"):
-        values = {
-            f: next((record[a] for a in names if a in record), "") for f, names in aliases.items()
-        }
-        out.append(FindingIn(**values))
+    for n, record in enumerate(read_records(path, "findings")):
+        columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
+        values = {f: record[a] if a else "" for f, a in columns.items()}
+        out.append(FindingIn(**values, origin=_file_origin(path, n, columns)))
     return out
+
+
+def _file_origin(path: Path, index: int, columns: Mapping[str, str]) -> Origin:
+    """A file record's name in messages: its CSV line (the header is line 1), or its position."""
+    name = f"dòng {index + 2}" if path.suffix.lower() == ".csv" else f"Bản ghi {index + 1}"
+    return Origin(name, {f: title for f, title in columns.items() if title})
 
 
 def _next_number(session: Session, model: type[SQLModel], agency_id: uuid.UUID, year: int) -> int:
@@ -647,16 +717,25 @@ def record_audit(
     """
     agency = get_agency(session, agency_code)
     if kind not in AUDIT_KINDS:
-        raise IsoError(f"kind: {kind!r} is not one of {', '.join(AUDIT_KINDS)}")
-    ref_text = _text(ref, "ref", 200, required=True)
-    team_text = _text(team, "team", 2000)
+        raise IsoError(
+            f"Loại «{kind}» không có; chọn đánh giá nội bộ (internal) hoặc kiểm tra (inspection).",
+            field="kind",
+        )
+    ref_text = _text(ref, "ref", "Số báo cáo / biên bản", 200, required=True)
+    team_text = _text(team, "team", "Đoàn đánh giá", 2000)
     if end_on < start_on:
-        raise IsoError(f"end: {end_on:%d/%m/%Y} is before the start {start_on:%d/%m/%Y}")
+        raise IsoError(
+            f"Ngày kết thúc {end_on:%d/%m/%Y} trước ngày bắt đầu {start_on:%d/%m/%Y}.",
+            field="end_on",
+        )
     if start_on.year != year:
-        raise IsoError(f"start: {start_on:%d/%m/%Y} is not in the cycle year {year}")
-    _check_not_future(end_on, today, "end")
-    units = [u for u in (_text(s, "scope", 200) for s in scope_units) if u]
-    rows = _validate_findings(findings, "finding")
+        raise IsoError(
+            f"Ngày bắt đầu {start_on:%d/%m/%Y} không thuộc năm {year} của chu kỳ.",
+            field="start_on",
+        )
+    _check_not_future(end_on, today, "end_on", "Ngày kết thúc")
+    units = [u for u in (_text(s, "scope_units", "Phạm vi", 200) for s in scope_units) if u]
+    rows = _validate_findings(findings)
     step = _required_step(session, agency, year, "internal_audit") if kind == "internal" else None
 
     audit = InternalAudit(
@@ -755,14 +834,18 @@ def add_findings(
 ) -> list[int]:
     """Add findings to the agency's latest audit of the year; return their numbers."""
     agency = get_agency(session, agency_code)
-    rows = _validate_findings(findings, "finding")
+    rows = _validate_findings(findings)
     audit = session.exec(
         orm_select(InternalAudit)
         .where(InternalAudit.agency_id == agency.id, InternalAudit.year == year)
         .order_by(col(InternalAudit.end_on).desc(), col(InternalAudit.created_at).desc())
     ).first()
     if audit is None:
-        raise IsoError(f"{agency_code} has no audit recorded in {year}; record the audit first")
+        raise IsoError(
+            f"Đơn vị {agency_code} chưa ghi nhận cuộc đánh giá nào năm {year}; "
+            "hãy ghi nhận cuộc đánh giá trước.",
+            field="audit",
+        )
     numbers = _add_findings(session, agency, year, audit, rows, actor)
     session.commit()
     return numbers
@@ -850,7 +933,10 @@ def _action(session: Session, agency: Agency, year: int, number: int) -> Correct
         )
     ).one_or_none()
     if action is None:
-        raise IsoError(f"action: {agency.code} has no corrective action #{number} in {year}")
+        raise IsoError(
+            f"Đơn vị {agency.code} không có hành động khắc phục #{number} năm {year}.",
+            field="action",
+        )
     return action
 
 
@@ -900,17 +986,23 @@ def add_action(
         )
     ).one_or_none()
     if finding is None:
-        raise IsoError(f"finding: {agency_code} has no finding #{finding_number} in {year}")
+        raise IsoError(
+            f"Đơn vị {agency_code} không có phát hiện #{finding_number} năm {year}.",
+            field="finding",
+        )
     audit = session.get(InternalAudit, finding.audit_id)
     assert audit is not None  # a finding always belongs to an audit (foreign key)
-    owner = _text(owner_name, "owner", 200, required=True) or ""
-    text = _text(description, "description", 4000, required=True) or ""
+    owner = _text(owner_name, "owner_name", "Người phụ trách", 200, required=True) or ""
+    text = _text(description, "description", "Nội dung hành động", 4000, required=True) or ""
     email = None
     if owner_email:
         try:
             email = validate_email(owner_email, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise IsoError(f"email: {owner_email!r} is not an e-mail address: {exc}") from exc
+            raise IsoError(
+                f"E-mail người phụ trách «{owner_email}» không phải địa chỉ e-mail hợp lệ.",
+                field="owner_email",
+            ) from exc
     inspection = audit.kind == "inspection"
     if due is None:
         offset = rules.after_inspection if inspection else rules.after_audit
@@ -920,8 +1012,9 @@ def add_action(
         nominal = due
         if due < audit.start_on:
             raise IsoError(
-                f"due: {due:%d/%m/%Y} is before its audit ({audit.ref}, "
-                f"{audit.start_on:%d/%m/%Y}); an action cannot be due before it was found"
+                f"Hạn hoàn thành {due:%d/%m/%Y} trước cuộc đánh giá {audit.ref} "
+                f"({audit.start_on:%d/%m/%Y}); hành động không thể đến hạn trước khi phát hiện.",
+                field="due",
             )
     verify_nominal = rules.verification.after(due)
     verify_due = working.on_or_after(verify_nominal)
@@ -1005,7 +1098,7 @@ def complete_action(
     """Record that an action was carried out; its step is done (late if after its due date)."""
     agency = get_agency(session, agency_code)
     action = _action(session, agency, year, number)
-    _check_not_future(done_on, today, "done_on")
+    _check_not_future(done_on, today, "done_on", "Ngày hoàn thành")
     audit_start = session.execute(
         select(table_of(InternalAudit).c.start_on)
         .join_from(
@@ -1016,7 +1109,10 @@ def complete_action(
         .where(table_of(Finding).c.id == action.finding_id)
     ).scalar_one()
     if done_on < audit_start:
-        raise IsoError(f"done_on: {done_on:%d/%m/%Y} is before the audit ({audit_start:%d/%m/%Y})")
+        raise IsoError(
+            f"Ngày hoàn thành {done_on:%d/%m/%Y} trước cuộc đánh giá ({audit_start:%d/%m/%Y}).",
+            field="done_on",
+        )
     step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
     verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     old = _action_state(action)
@@ -1047,7 +1143,7 @@ def complete_action(
             session=session,
             step=step,
             done_on=done_on,
-            ref=_text(ref, "ref", 200) or f"HĐKH #{number}",
+            ref=_text(ref, "ref", "Số văn bản", 200) or f"HĐKH #{number}",
             note=None,
             actor=actor,
             today=today,
@@ -1085,18 +1181,26 @@ def verify_action(
     """
     agency = get_agency(session, agency_code)
     action = _action(session, agency, year, number)
-    by = _text(verified_by, "verified_by", 200, required=True)
+    by = _text(verified_by, "verified_by", "Người xác nhận", 200, required=True)
     if action.done_on is None:
-        raise IsoError(f"action #{number}: not done yet; record it done before checking it")
+        raise IsoError(
+            f"Hành động khắc phục #{number} chưa được thực hiện; ghi nhận hoàn thành trước khi "
+            "xác nhận hiệu quả.",
+            field="action",
+        )
     if verified_on < action.done_on:
         raise IsoError(
-            f"verified_on: {verified_on:%d/%m/%Y} is before the action was done "
-            f"({action.done_on:%d/%m/%Y})"
+            f"Ngày xác nhận {verified_on:%d/%m/%Y} trước ngày hoàn thành hành động "
+            f"({action.done_on:%d/%m/%Y}).",
+            field="verified_on",
         )
-    _check_not_future(verified_on, today, "verified_on")
+    _check_not_future(verified_on, today, "verified_on", "Ngày xác nhận")
     due = new_due or working.on_or_after(rules.after_audit.after(verified_on))
     if not effective and due < verified_on:
-        raise IsoError(f"new_due: {due:%d/%m/%Y} is before the check ({verified_on:%d/%m/%Y})")
+        raise IsoError(
+            f"Hạn mới {due:%d/%m/%Y} trước ngày xác nhận ({verified_on:%d/%m/%Y}).",
+            field="new_due",
+        )
     step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
     verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     old = _action_state(action)
@@ -1237,6 +1341,18 @@ class ObjectiveIn:
     unit: str | None = None
     mid_value: str | float | None = None
     final_value: str | float | None = None
+    origin: Origin | None = None
+
+
+# An objective's fields as the objectives page labels them.
+OBJECTIVE_LABELS = {
+    "indicator": "Chỉ tiêu",
+    "comparison": "So sánh",
+    "target": "Giá trị mục tiêu",
+    "unit": "Đơn vị tính",
+    "mid_value": "Kết quả 6 tháng",
+    "final_value": "Kết quả cuối năm",
+}
 
 
 def objectives_from_file(path: Path) -> list[ObjectiveIn]:
@@ -1250,36 +1366,49 @@ def objectives_from_file(path: Path) -> list[ObjectiveIn]:
         "final_value": ("final_value", "cuối năm", "kết quả"),
     }
     out = []
-    for record in read_records(path, "objectives"):
-        values = {
-            f: next((record[a] for a in names if a in record), "") for f, names in aliases.items()
-        }
-        out.append(ObjectiveIn(**values))
+    for n, record in enumerate(read_records(path, "objectives")):
+        columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
+        values = {f: record[a] if a else "" for f, a in columns.items()}
+        out.append(ObjectiveIn(**values, origin=_file_origin(path, n, columns)))
     return out
 
 
-def _validate_objective(o: ObjectiveIn, where: str, problems: list[str]) -> dict[str, Any]:
+def _validate_objective(o: ObjectiveIn, index: int, problems: list[FieldError]) -> dict[str, Any]:
+    origin = o.origin or Origin(f"Mục tiêu {index + 1}")
+
+    def label(name: str) -> str:
+        return origin.label(name, OBJECTIVE_LABELS[name])
+
+    def refused(exc: IsoError) -> None:
+        problems.extend(_in_row(origin.name, f"objectives.{index}", exc))
+
     row: dict[str, Any] = {}
     try:
-        row["indicator"] = _text(o.indicator, "indicator", 1000, required=True)
+        row["indicator"] = _text(o.indicator, "indicator", label("indicator"), 1000, required=True)
     except IsoError as exc:
-        problems.append(f"{where}: {exc}")
+        refused(exc)
     comparison = (o.comparison or "").strip()
     comparison = COMPARISON_ALIASES.get(comparison, comparison)
     if comparison not in COMPARISONS:
-        problems.append(
-            f"{where}: comparison: {o.comparison!r} is not one of {' '.join(COMPARISONS)}"
+        choices = " ".join(COMPARISONS)
+        refused(
+            IsoError(
+                f"{label('comparison')} «{o.comparison}» không có; chọn một trong {choices}."
+                if o.comparison
+                else f"Chưa chọn {label('comparison')} (một trong {choices}).",
+                field="comparison",
+            )
         )
     row["comparison"] = comparison
     for name, required in (("target", True), ("mid_value", False), ("final_value", False)):
         try:
-            row[name] = _number(getattr(o, name), name, required)
+            row[name] = _number(getattr(o, name), name, label(name), required)
         except IsoError as exc:
-            problems.append(f"{where}: {exc}")
+            refused(exc)
     try:
-        row["unit"] = _text(o.unit, "unit", 50) or ""
+        row["unit"] = _text(o.unit, "unit", label("unit"), 50) or ""
     except IsoError as exc:
-        problems.append(f"{where}: {exc}")
+        refused(exc)
     return row
 
 
@@ -1296,8 +1425,8 @@ def set_objective_decision(
 ) -> ObjectiveDecision:
     """Record the decision issuing the year's objectives; it completes quality_objectives."""
     agency = get_agency(session, agency_code)
-    ref_text = _text(ref, "ref", 200, required=True) or ""
-    _check_not_future(issued_on, today, "issued_on")
+    ref_text = _text(ref, "ref", "Số quyết định", 200, required=True) or ""
+    _check_not_future(issued_on, today, "issued_on", "Ngày ban hành")
     step = _required_step(session, agency, year, "quality_objectives")
     decision = session.exec(
         orm_select(ObjectiveDecision).where(
@@ -1353,12 +1482,12 @@ def add_objectives(
       `results_on`, else today).
     """
     agency = get_agency(session, agency_code)
-    problems: list[str] = []
-    rows = [_validate_objective(o, f"objective {n}", problems) for n, o in enumerate(objectives, 1)]
+    problems: list[FieldError] = []
+    rows = [_validate_objective(o, n, problems) for n, o in enumerate(objectives)]
     if not rows:
-        problems.append("objectives: none given")
+        problems.append(FieldError("objectives", "Chưa nhập mục tiêu nào."))
     if problems:
-        raise IsoError("; ".join(problems))
+        raise IsoError(errors=problems)
     first = _next_number(session, QualityObjective, agency.id, year)
     numbers = []
     for offset, row in enumerate(rows):
@@ -1410,8 +1539,9 @@ def record_results(
     unknown = sorted(set(values) - set(stored))
     if unknown:
         raise IsoError(
-            f"objective: {agency_code} has no objective {', '.join(f'#{n}' for n in unknown)} "
-            f"in {year}"
+            f"Đơn vị {agency_code} không có mục tiêu {', '.join(f'#{n}' for n in unknown)} "
+            f"năm {year}.",
+            field="objective",
         )
     for number, (mid, final) in sorted(values.items()):
         o = stored[number]
@@ -1457,16 +1587,21 @@ def _complete_objectives_review(
         if results_on is None:
             return
         raise IsoError(
-            f"results_on: {missing} objective(s) have no final value yet; "
-            "objectives_review completes only when all do"
+            f"Còn {missing} mục tiêu chưa có kết quả cuối năm; chỉ ghi nhận ngày đánh giá kết quả "
+            "khi mọi mục tiêu đã có kết quả."
             if total
-            else f"results_on: {agency.code} has no objectives in {year}"
+            else f"Đơn vị {agency.code} chưa có mục tiêu chất lượng nào năm {year}.",
+            field="results_on",
         )
     step = _step(session, agency, year, "objectives_review")
     if step is None:
         if results_on is None:
             return
-        raise IsoError(f"{agency.code} has no objectives_review step in {year}; open the cycle")
+        raise IsoError(
+            f"Đơn vị {agency.code} chưa có bước đánh giá kết quả mục tiêu năm {year}: "
+            "chưa mở chu kỳ.",
+            field="year",
+        )
     if results_on is None and step.state == STEP_DONE:
         return
     on = results_on or today
@@ -1559,7 +1694,10 @@ def get_review(*, session: Session, agency_code: str, year: int) -> ManagementRe
         )
     ).one_or_none()
     if review is None:
-        raise IsoError(f"{agency_code} has no management review recorded in {year}")
+        raise IsoError(
+            f"Đơn vị {agency_code} chưa ghi nhận cuộc họp xem xét của lãnh đạo năm {year}.",
+            field="review",
+        )
     return review
 
 
@@ -1583,9 +1721,9 @@ def record_review(
       given; the reason is stored on the review and in the history.
     """
     agency = get_agency(session, agency_code)
-    ref = _text(minutes_ref, "minutes", 200, required=True) or ""
-    decision_text = _text(decisions, "decisions", 8000)
-    reason = _text(override_reason, "override_reason", 2000)
+    ref = _text(minutes_ref, "minutes_ref", "Số biên bản", 200, required=True) or ""
+    decision_text = _text(decisions, "decisions", "Quyết định, kết luận", 8000)
+    reason = _text(override_reason, "override_reason", "Lý do ghi nhận", 2000)
     step = _required_step(session, agency, year, "management_review")
     inputs = {**review_inputs(session=session, agency_id=agency.id, year=year)}
     if extra_inputs:
@@ -1680,11 +1818,11 @@ def record_event(
     """
     if kind not in EVENT_KINDS:
         raise IsoError(f"kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
-    ref = _text(number, "number", MAX_EVENT_NUMBER, required=True) or ""
+    ref = _text(number, "number", "Số văn bản", MAX_EVENT_NUMBER, required=True) or ""
     if any(c.isspace() and c != " " for c in ref):
         # The number becomes part of a step key, which commands, URLs and the API take.
         raise IsoError("number: must be on one line (no line breaks or tabs)")
-    title_text = _text(title, "title", 500) or ""
+    title_text = _text(title, "title", "Trích yếu", 500) or ""
     codes = list(dict.fromkeys(c.strip() for c in agency_codes if c.strip()))
     if not codes:
         raise IsoError("agencies: name at least one affected agency")

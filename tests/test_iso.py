@@ -487,7 +487,7 @@ def test_it_completes_objectives_review_only_when_every_final_value_is_in(sessio
         actor="t",
         today=END_2022,
     )
-    with pytest.raises(IsoError, match="4 objective.s. have no final value"):
+    with pytest.raises(IsoError, match="Còn 4 mục tiêu chưa có kết quả cuối năm"):
         iso.record_results(
             session=session,
             agency_code="XTHUANLOC",
@@ -692,7 +692,10 @@ def test_it_reads_event_offsets_from_the_rules_file(tmp_path, session, province,
 
 
 def test_it_refuses_a_finding_without_severity_and_writes_nothing(session, opened_2021):
-    with pytest.raises(IsoError, match=r"finding 2: severity: missing; use major"):
+    with pytest.raises(
+        IsoError,
+        match=r"Phát hiện 2: chưa chọn Mức độ; chọn một trong: không phù hợp nặng, không phù hợp nhẹ",
+    ):
         iso.record_audit(
             session=session,
             agency_code="SNGV",
@@ -720,7 +723,7 @@ def test_it_refuses_an_action_due_before_its_audit_and_writes_nothing(
 ):
     record_sngv_audit(session)
     steps_before = count(session, Step)
-    with pytest.raises(IsoError, match=r"due: 01/09/2021 is before its audit"):
+    with pytest.raises(IsoError, match=r"Hạn hoàn thành 01/09/2021 trước cuộc đánh giá"):
         iso.add_action(
             session=session,
             agency_code="SNGV",
@@ -742,7 +745,7 @@ def test_it_refuses_an_objective_without_a_target_and_writes_none_of_the_batch(
     session, thuan_loc_2022
 ):
     batch = [*THUAN_LOC_OBJECTIVES[:2], ObjectiveIn("Khiếu nại, tố cáo", "=", "", "vụ")]
-    with pytest.raises(IsoError, match=r"objective 3: target: missing"):
+    with pytest.raises(IsoError, match=r"Mục tiêu 3: chưa nhập Giá trị mục tiêu\."):
         iso.add_objectives(
             session=session,
             agency_code="XTHUANLOC",

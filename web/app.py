@@ -110,9 +110,10 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) or exc.status_code in (401, 405) and not exc.detail:
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+            body = {"detail": exc.detail}
+            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso_api.py)
+                body["errors"] = exc.errors  # type: ignore[attr-defined]
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(OperationalError)
