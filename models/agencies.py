@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from models import textfiles
 from models.calendar import AGENCY_KINDS
 from models.tables import AGENCY, Agency, HistoryEntry, utcnow
 
@@ -212,8 +213,12 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
                 [Problem(0, "file", "không đọc được tệp .xlsx (tệp hỏng hoặc không phải Excel)")]
             ) from exc
     elif suffix in {".csv", ".txt"}:
-        text = _decode(path.read_bytes())
-        reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+        try:
+            text = textfiles.decode(path.read_bytes())
+        except textfiles.NotUnicode as exc:
+            raise ImportFailed([Problem(0, "file", str(exc))]) from exc
+        sep = textfiles.separator(text, known=lambda title: _header_field(title) is not None)
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
         try:
             rows = [[_clean(v) for v in row] for row in reader]
         except csv.Error as exc:
@@ -233,51 +238,6 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     if not rows:
         raise ImportFailed([Problem(1, "header", "tệp trống, không có dòng tiêu đề")])
     return rows[0], rows[1:]
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, or UTF-16 with BOM (Excel's "Unicode Text"); else refused.
-
-    A legacy code page (Windows-1258, TCVN3) cannot be told apart from others reliably, and a
-    wrong guess would store every name garbled, so such a file is refused with how to re-save it.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ImportFailed(
-                [Problem(0, "file", "tệp UTF-16 bị hỏng; hãy lưu lại dạng CSV UTF-8")]
-            ) from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed(
-            [
-                Problem(
-                    0,
-                    "file",
-                    f"tệp không phải văn bản UTF-8 (ký tự lạ ở dòng {line}, có lẽ tệp được lưu "
-                    "theo bảng mã Windows-1258 hoặc TCVN3); trong Excel chọn Lưu thành → "
-                    "«CSV UTF-8 (Comma delimited) (*.csv)» rồi nhập lại",
-                )
-            ]
-        ) from exc
-
-
-def _delimiter(text: str) -> str:
-    """The separator of the header line: comma, semicolon (Excel in a Vietnamese locale) or tab.
-
-    The one that splits the header into the most known columns wins; then the most columns.
-    """
-    first = next(iter(text.splitlines()), "")
-
-    def score(sep: str) -> tuple[int, int]:
-        cells = next(csv.reader([first], delimiter=sep), [])
-        known = sum(1 for c in cells if _header_field(c) is not None)
-        return known, len(cells)
-
-    return max((",", ";", "\t"), key=score)
 
 
 def _header_field(title: str) -> str | None:

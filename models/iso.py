@@ -29,7 +29,7 @@ from sqlmodel import Column, Field, Session, SQLModel, col
 from sqlmodel import select as orm_select
 
 from config.settings import DEFAULT_ISO_RULES
-from models import cycles
+from models import cycles, textfiles
 from models.calendar import WorkingCalendar
 from models.tables import (
     AGENCY,
@@ -404,45 +404,61 @@ def _severity_help() -> str:
 # --- reading files ------------------------------------------------------------------------------
 
 
-def read_records(path: Path, table: str) -> list[dict[str, str]]:
+def read_records(path: Path, table: str, known: Iterable[str] = ()) -> list[dict[str, str]]:
     """Read rows from CSV (header row), JSON (a list, or {table: [...]}) or TOML ([[table]]).
 
-    Values come back as stripped NFC text; a missing value is "".
+    - A CSV may be separated by commas, semicolons or tabs (the header's `known` titles decide),
+      in UTF-8 with or without BOM, or UTF-16.
+    - Values come back as stripped NFC text; a missing value is "".
     """
+    name = path.name
+    things = {"findings": "phát hiện", "objectives": "mục tiêu"}.get(table, table)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".json", ".toml"}:
-        raise IsoError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .json or .toml")
+        raise IsoError(
+            f"{name}: không nhận loại tệp «{suffix}»; hãy dùng tệp .csv, .json hoặc .toml.",
+            field="file",
+        )
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IsoError(f"{path.name}: not UTF-8 text at byte {exc.start}") from exc
+        text = textfiles.decode(path.read_bytes())
+    except textfiles.NotUnicode as exc:
+        raise IsoError(f"{name}: {exc}.", field="file") from exc
     except OSError as exc:
-        raise IsoError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        raise IsoError(f"{name}: không đọc được tệp ({exc.strerror}).", field="file") from exc
     raw: Any
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
+        titles = {t.casefold() for t in known}
+        sep = textfiles.separator(
+            text, known=lambda t: unicodedata.normalize("NFC", t).strip().casefold() in titles
+        )
+        reader = csv.DictReader(io.StringIO(text), delimiter=sep)
         try:
             raw = list(reader)
         except csv.Error as exc:
             raise IsoError(
-                f"{path.name}: row {reader.line_num} is not readable CSV ({exc})"
+                f"{name}: không đọc được dòng {reader.line_num} (ô quá dài, hoặc dấu ngoặc kép "
+                "không đóng).",
+                field="file",
             ) from exc
     elif suffix == ".json":
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise IsoError(f"{path.name}: not valid JSON ({exc})") from exc
+            raise IsoError(
+                f"{name}: không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}).",
+                field="file",
+            ) from exc
     else:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise IsoError(f"{path.name}: not valid TOML ({exc})") from exc
+            raise IsoError(f"{name}: không phải TOML hợp lệ ({exc}).", field="file") from exc
     if isinstance(raw, dict):
         raw = raw.get(table, [])
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
-        raise IsoError(f"{path.name}: expected a list of {table}")
+        raise IsoError(f"{name}: cần một danh sách các {things} ({table}).", field="file")
     if not raw:
-        raise IsoError(f"{path.name}: no {table} in the file")
+        raise IsoError(f"{name}: tệp không có {things} nào.", field="file")
     return [
         {
             unicodedata.normalize("NFC", str(k)).strip().casefold(): (
@@ -673,7 +689,8 @@ def findings_from_file(path: Path) -> list[FindingIn]:
         "description": ("description", "mô tả", "nội dung"),
     }
     out = []
-    for n, record in enumerate(read_records(path, "findings")):
+    known = [a for names in aliases.values() for a in names]
+    for n, record in enumerate(read_records(path, "findings", known)):
         columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
         values = {f: record[a] if a else "" for f, a in columns.items()}
         out.append(FindingIn(**values, origin=_file_origin(path, n, columns)))
@@ -1366,7 +1383,8 @@ def objectives_from_file(path: Path) -> list[ObjectiveIn]:
         "final_value": ("final_value", "cuối năm", "kết quả"),
     }
     out = []
-    for n, record in enumerate(read_records(path, "objectives")):
+    known = [a for names in aliases.values() for a in names]
+    for n, record in enumerate(read_records(path, "objectives", known)):
         columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
         values = {f: record[a] if a else "" for f, a in columns.items()}
         out.append(ObjectiveIn(**values, origin=_file_origin(path, n, columns)))
@@ -1817,25 +1835,32 @@ def record_event(
     - Refuses an unknown kind, an unknown agency (naming every one), or a number already recorded.
     """
     if kind not in EVENT_KINDS:
-        raise IsoError(f"kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
+        choices = ", ".join(f"{EVENT_KIND_LABELS[k]} ({k})" for k in EVENT_KINDS)
+        raise IsoError(f"Không có loại sự kiện «{kind}»; dùng một trong: {choices}.", field="kind")
     ref = _text(number, "number", "Số văn bản", MAX_EVENT_NUMBER, required=True) or ""
     if any(c.isspace() and c != " " for c in ref):
         # The number becomes part of a step key, which commands, URLs and the API take.
-        raise IsoError("number: must be on one line (no line breaks or tabs)")
+        raise IsoError(
+            "Số văn bản phải nằm trên một dòng (không xuống dòng, không có tab).", field="number"
+        )
     title_text = _text(title, "title", "Trích yếu", 500) or ""
     codes = list(dict.fromkeys(c.strip() for c in agency_codes if c.strip()))
     if not codes:
-        raise IsoError("agencies: name at least one affected agency")
+        raise IsoError("Chưa nêu đơn vị nào chịu tác động.", field="agencies")
     a = AGENCY.c
     ids = dict(session.execute(select(a.code, a.id).where(a.code.in_(codes))).tuples().all())
     unknown = [c for c in codes if c not in ids]
     if unknown:
-        raise IsoError(f"agencies: unknown agency {', '.join(repr(c) for c in unknown)}")
+        raise IsoError(
+            f"Không có đơn vị mã {', '.join(f'«{c}»' for c in unknown)}.", field="agencies"
+        )
     exists = session.exec(
         orm_select(Event).where(Event.kind == kind, Event.number == ref)
     ).one_or_none()
     if exists is not None:
-        raise IsoError(f"number: {kind} {ref!r} is already recorded")
+        raise IsoError(
+            f"{EVENT_KIND_LABELS[kind]} số «{ref}» đã được ghi nhận trước đây.", field="number"
+        )
 
     step_type, step_title, basis = EVENT_STEPS[kind]
     nominal = rules.event_offset(kind).after(effective_on)

@@ -761,7 +761,7 @@ def test_it_refuses_an_objective_without_a_target_and_writes_none_of_the_batch(
 def test_it_refuses_an_event_for_an_unknown_agency_and_writes_nothing(
     session, province, rules, iso_rules
 ):
-    with pytest.raises(IsoError, match=r"agencies: unknown agency 'SNOPE'"):
+    with pytest.raises(IsoError, match=r"Không có đơn vị mã «SNOPE»"):
         legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND", ("SNGV", "SNOPE"))
     assert count(session, iso.Event) == 0
     assert count(session, iso.EventAgency) == 0
@@ -770,7 +770,7 @@ def test_it_refuses_an_event_for_an_unknown_agency_and_writes_nothing(
 
 def test_it_refuses_the_same_event_twice(session, province, rules, iso_rules):
     legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND")
-    with pytest.raises(IsoError, match="already recorded"):
+    with pytest.raises(IsoError, match="đã được ghi nhận trước đây"):
         legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND")
     assert count(session, Step, step_type="procedure_update") == 2
 
@@ -831,5 +831,22 @@ def test_it_reads_findings_with_decomposed_vietnamese_headers_and_from_json(tmp_
         encoding="utf-8",
     )
     assert iso.findings_from_file(as_json)[0].severity == "observation"
-    with pytest.raises(IsoError, match="unsupported file type '.xls'"):
+    with pytest.raises(IsoError, match="không nhận loại tệp «.xls»"):
         iso.findings_from_file(tmp_path / "x.xls")
+
+
+def test_it_reads_findings_as_excel_writes_them_in_a_vietnamese_locale(tmp_path):
+    # Semicolons and a BOM: what "CSV UTF-8" gives when the list separator is ";".
+    excel = tmp_path / "phat_hien.csv"
+    excel.write_bytes(
+        "Mức độ;Điều khoản;Đơn vị;Mô tả\r\nnhẹ;8.5.1;Văn phòng;Hồ sơ trễ, thiếu phiếu\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    (finding,) = iso.findings_from_file(excel)
+    assert (finding.severity, finding.clause, finding.unit) == ("nhẹ", "8.5.1", "Văn phòng")
+    assert finding.description == "Hồ sơ trễ, thiếu phiếu"
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes(b"M\xf4\xd2 ta\xf2;Mu\xf5\xd2c \xf0\xf4\xf2\r\n")  # Windows-1258
+    with pytest.raises(IsoError, match="không phải văn bản UTF-8.*Windows-1258"):
+        iso.findings_from_file(legacy)

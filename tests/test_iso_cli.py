@@ -169,7 +169,7 @@ def test_it_records_a_legal_change_for_every_agency_and_names_unknown_ones(cli, 
         "events", "add", "legal_change", "--number", "512/QĐ-UBND",
         "--effective", "2026-03-14", "--agencies", "SNGV,SNOPE",
     )  # fmt: skip
-    assert refused.exit_code == 1 and "unknown agency 'SNOPE'" in refused.stderr
+    assert refused.exit_code == 1 and "Không có đơn vị mã «SNOPE»" in refused.stderr
     added = ok(
         cli(
             "events", "add", "legal_change", "--number", "512/QĐ-UBND",
