@@ -380,3 +380,11 @@ def test_it_ignores_a_tampered_session_cookie(client, tokens):
     client.cookies.clear()
     client.cookies.set("isocycle_session", payload[:-2] + "AA." + signature)
     assert client.get("/agencies/SNGV").status_code == 303  # back to the login page
+
+
+def test_a_refused_address_names_the_value_in_vietnamese(client, tokens):
+    login(client, "sec_sngv")
+    response = client.get("/agencies/SNGV?year=1999")
+    assert response.status_code == 422
+    assert "Năm không hợp lệ (nhỏ nhất là 2000)." in response.text
+    assert "Input should" not in response.text and "query.year" not in response.text
