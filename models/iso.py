@@ -513,8 +513,8 @@ def _required_step(session: Session, agency: Agency, year: int, key: str) -> Ste
     step = _step(session, agency, year, key)
     if step is None:
         raise IsoError(
-            f"Đơn vị {agency.code} chưa có bước {key} năm {year}: chưa mở chu kỳ năm {year} "
-            f"(`isocycle cycle open {year}`).",
+            f"Đơn vị {agency.code} chưa có bước này trong chu kỳ năm {year} (chưa mở chu kỳ năm "
+            f"{year}: quản trị viên mở bằng `isocycle cycle open {year}`).",
             field="year",
         )
     return step
