@@ -648,44 +648,27 @@ def history(
     as_json: AsJson = False,
 ) -> None:
     """Show who changed what and when for an agency (optionally one year), oldest first."""
-    from models import iso
+    from models import history_text, iso
     from models.cycles import history as history_rows
 
     with _refusals() as session:
         found = iso.get_agency(session, agency)
         entries = list(history_rows(session=session, agency_id=found.id, year=year))
+        names = history_text.history_names(session, entries)
     if as_json:
         keys = ("at", "actor", "year", "entity", "entity_id", "action", "old", "new")
         typer.echo(to_json([{k: getattr(h, k) for k in keys} for h in entries]))
         return
     zone = settings().zone
-    echo_table(
-        ["Thời điểm", "Người", "Năm", "Đối tượng", "Thao tác", "Cũ", "Mới"],
-        [
+    rows = []
+    for h in entries:
+        told = history_text.describe(h, names)
+        rows.append(
             (
                 h.at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
-                h.actor,
                 h.year or "",
-                f"{h.entity} {h.entity_id}"[:40],
-                h.action,
-                *_changes(h.old, h.new),
+                told.sentence,
+                "; ".join(str(c) for c in told.changes),
             )
-            for h in entries
-        ],
-    )
-
-
-def _changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, str]:
-    """Old and new values, keeping only the fields that changed when both are known."""
-    if old and new:
-        changed = [k for k in {**old, **new} if old.get(k) != new.get(k)]
-        old = {k: old.get(k) for k in changed}
-        new = {k: new.get(k) for k in changed}
-    return _brief(old), _brief(new)
-
-
-def _brief(values: dict[str, Any] | None) -> str:
-    if not values:
-        return ""
-    text = ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, "", [], {}))
-    return text if len(text) <= 60 else text[:57] + "..."
+        )
+    echo_table(["Thời điểm", "Năm", "Nội dung", "Thay đổi"], rows)

@@ -8,7 +8,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from models import textfiles
 from models.calendar import AGENCY_KINDS
 from models.tables import AGENCY, Agency, HistoryEntry, utcnow
 
@@ -34,6 +35,20 @@ FIELDS = (
     "valid_to",
 )
 REQUIRED_HEADERS = ("code", "name", "kind")
+# Each column as the site and its template file name it, for messages about a missing column.
+FIELD_LABELS = {
+    "code": "Mã đơn vị",
+    "name": "Tên đơn vị",
+    "kind": "Loại đơn vị",
+    "parent_code": "Mã đơn vị cấp trên",
+    "secretary_name": "Thư ký ISO",
+    "secretary_email": "Email thư ký",
+    "head_name": "Thủ trưởng",
+    "head_email": "Email thủ trưởng",
+    "active": "Đang hoạt động",
+    "valid_from": "Hiệu lực từ",
+    "valid_to": "Hiệu lực đến",
+}
 
 # Header spellings seen in provincial spreadsheets, matched without case or diacritics.
 HEADER_ALIASES = {
@@ -50,18 +65,41 @@ HEADER_ALIASES = {
     "valid_to": ("valid_to", "hiệu lực đến", "đến ngày"),
 }
 
-# Vietnamese labels accepted in the kind column, besides the keys themselves.
+# The kinds as the site shows them (the dashboard's filter, the agency page).
+KIND_LABELS = {
+    "ubnd_tinh": "UBND tỉnh",
+    "van_phong": "Văn phòng",
+    "so": "Sở, ngành",
+    "chi_cuc": "Chi cục",
+    "trung_tam": "Trung tâm",
+    "don_vi_su_nghiep": "Đơn vị sự nghiệp",
+    "ubnd_huyen": "UBND huyện",
+    "ubnd_xa": "UBND xã, phường",
+    "phong": "Phòng",
+}
+# Spellings accepted in the kind column besides the keys and KIND_LABELS, compared without case,
+# diacritics or punctuation ("Sở, ngành" = "so nganh").
 KIND_ALIASES = {
     "sở": "so",
+    "ngành": "so",
+    "sở ngành": "so",
     "chi cục": "chi_cuc",
     "ubnd tỉnh": "ubnd_tinh",
+    "ủy ban nhân dân tỉnh": "ubnd_tinh",
     "văn phòng": "van_phong",
     "ubnd xã": "ubnd_xa",
     "ubnd phường": "ubnd_xa",
+    "ubnd xã phường": "ubnd_xa",
+    "ủy ban nhân dân xã": "ubnd_xa",
+    "ủy ban nhân dân phường": "ubnd_xa",
+    "xã": "ubnd_xa",
+    "phường": "ubnd_xa",
     "phòng": "phong",
     "trung tâm": "trung_tam",
     "đơn vị sự nghiệp": "don_vi_su_nghiep",
+    "đơn vị sự nghiệp công lập": "don_vi_su_nghiep",
     "ubnd huyện": "ubnd_huyen",
+    "ủy ban nhân dân huyện": "ubnd_huyen",
 }
 TRUE_WORDS = {"1", "true", "yes", "có", "x", "y"}
 FALSE_WORDS = {"0", "false", "no", "không", "n"}
@@ -80,15 +118,23 @@ class ImportFailed(Exception):
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One reason an import is refused, located by the file's row number and column."""
+    """One reason an import is refused: the file's row, the field, and a Vietnamese message.
+
+    `column` is the column's title as the file wrote it (or its Vietnamese label when the file
+    has no such column), so a message points at what the person sees in the spreadsheet.
+    """
 
     row: int
-    column: str
+    field: str
     message: str
+    column: str = ""
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        return f"{where}, {self.column}: {self.message}"
+        if not self.row:
+            return f"tệp: {self.message}"
+        if not self.column:
+            return f"dòng {self.row}: {self.message}"
+        return f"dòng {self.row}, cột «{self.column}»: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +154,12 @@ def _strip_marks(text: str) -> str:
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
+def _kind_key(text: str) -> str:
+    """A kind spelling without case, diacritics, punctuation or "_": "Sở, ngành" → "so nganh"."""
+    plain = _strip_marks(_fold(text)).replace("_", " ")
+    return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
+
+
 _HEADER_LOOKUP = {
     key: field
     for field, spellings in HEADER_ALIASES.items()
@@ -115,10 +167,23 @@ _HEADER_LOOKUP = {
     for key in (_fold(spelling), _strip_marks(_fold(spelling)))
 }
 _KIND_LOOKUP = {
-    key: kind
-    for spelling, kind in [*KIND_ALIASES.items(), *((k, k) for k in AGENCY_KINDS)]
-    for key in (_fold(spelling), _strip_marks(_fold(spelling)))
+    _kind_key(spelling): kind
+    for spelling, kind in [
+        *KIND_ALIASES.items(),
+        *((label, kind) for kind, label in KIND_LABELS.items()),
+        *((k, k) for k in AGENCY_KINDS),
+    ]
 }
+
+
+def parse_kind(text: str) -> str | None:
+    """The kind key for a key, a label the site shows or a common variant; None if unknown."""
+    return _KIND_LOOKUP.get(_kind_key(text))
+
+
+def kind_choices() -> str:
+    """The kinds as the site shows them, for a message: «Sở, ngành», «Chi cục», …"""
+    return ", ".join(f"«{KIND_LABELS[k]}»" for k in AGENCY_KINDS)
 
 
 def _clean(value: Any) -> str:
@@ -144,28 +209,40 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             finally:
                 workbook.close()
         except Exception as exc:  # openpyxl raises many types (zip, XML, KeyError) for a bad file
-            raise ImportFailed([Problem(0, "file", f"not a readable .xlsx file ({exc})")]) from exc
+            raise ImportFailed(
+                [Problem(0, "file", "không đọc được tệp .xlsx (tệp hỏng hoặc không phải Excel)")]
+            ) from exc
     elif suffix in {".csv", ".txt"}:
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportFailed(
-                [Problem(0, "file", f"not UTF-8 text at byte {exc.start}; save the CSV as UTF-8")]
-            ) from exc
-        reader = csv.reader(io.StringIO(text))
+            text = textfiles.decode(path.read_bytes())
+        except textfiles.NotUnicode as exc:
+            raise ImportFailed([Problem(0, "file", str(exc))]) from exc
+        sep = textfiles.separator(text, known=lambda title: _header_field(title) is not None)
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
         try:
             rows = [[_clean(v) for v in row] for row in reader]
         except csv.Error as exc:
             raise ImportFailed(
-                [Problem(reader.line_num, "file", f"not a readable CSV row ({exc})")]
+                [
+                    Problem(
+                        reader.line_num,
+                        "file",
+                        "không đọc được dòng này (ô quá dài, hoặc dấu ngoặc kép không đóng)",
+                    )
+                ]
             ) from exc
     else:
         raise ImportFailed(
-            [Problem(0, "file", f"unsupported file type {suffix!r}; use .csv or .xlsx")]
+            [Problem(0, "file", f"không nhận loại tệp «{suffix}»; hãy dùng tệp .csv hoặc .xlsx")]
         )
     if not rows:
-        raise ImportFailed([Problem(1, "header", "the file is empty")])
+        raise ImportFailed([Problem(1, "header", "tệp trống, không có dòng tiêu đề")])
     return rows[0], rows[1:]
+
+
+def _header_field(title: str) -> str | None:
+    folded = _fold(title)
+    return _HEADER_LOOKUP.get(folded) or _HEADER_LOOKUP.get(_strip_marks(folded))
 
 
 def map_header(header: Sequence[str]) -> dict[str, int]:
@@ -173,16 +250,30 @@ def map_header(header: Sequence[str]) -> dict[str, int]:
     mapping: dict[str, int] = {}
     problems = []
     for index, title in enumerate(header):
-        folded = _fold(title)
-        field = _HEADER_LOOKUP.get(folded) or _HEADER_LOOKUP.get(_strip_marks(folded))
+        field = _header_field(title)
         if field is None:
             continue
         if field in mapping:
-            problems.append(Problem(1, title, f"column for {field} appears twice"))
+            problems.append(
+                Problem(
+                    1,
+                    field,
+                    f"trùng với cột «{header[mapping[field]]}» "
+                    f"(cả hai đều là cột {FIELD_LABELS[field]})",
+                    title,
+                )
+            )
         mapping[field] = index
     for field in REQUIRED_HEADERS:
         if field not in mapping:
-            problems.append(Problem(1, field, "required column is missing"))
+            problems.append(
+                Problem(
+                    1,
+                    field,
+                    f"thiếu cột bắt buộc «{FIELD_LABELS[field]}» (hoặc «{field}»); "
+                    f"dòng tiêu đề có: {', '.join(f'«{t}»' for t in header if t) or '(trống)'}",
+                )
+            )
     if problems:
         raise ImportFailed(problems)
     return mapping
@@ -192,28 +283,35 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
     row: dict[str, Any] = {}
     for field in ("code", "name"):
         if not values.get(field):
-            problems.append(Problem(number, field, "must not be empty"))
+            problems.append(Problem(number, field, "không được để trống"))
     code = values.get("code", "")
     if code and not CODE_PATTERN.fullmatch(code):
         problems.append(
-            Problem(number, "code", f"{code!r} may hold only letters, digits, '.', '-' and '_'")
+            Problem(
+                number,
+                "code",
+                f"mã «{code}» chỉ được gồm chữ cái không dấu, chữ số và các dấu . - _",
+            )
         )
     for field, limit in MAX_LENGTHS.items():
         if len(values.get(field, "")) > limit:
-            problems.append(Problem(number, field, f"longer than {limit} characters"))
+            problems.append(Problem(number, field, f"dài quá {limit} ký tự"))
     for field in FIELDS:
         if any(unicodedata.category(c) == "Cc" for c in values.get(field, "")):
-            problems.append(Problem(number, field, "contains control characters"))
+            problems.append(Problem(number, field, "có ký tự điều khiển (không in được)"))
     row["code"] = values.get("code", "")
     row["name"] = values.get("name", "")
 
     kind_text = values.get("kind", "")
-    folded = _fold(kind_text)
-    kind = _KIND_LOOKUP.get(folded) or _KIND_LOOKUP.get(_strip_marks(folded))
+    kind = parse_kind(kind_text)
     if kind is None:
         problems.append(
             Problem(
-                number, "kind", f"unknown kind {kind_text!r}; use one of {', '.join(AGENCY_KINDS)}"
+                number,
+                "kind",
+                f"không có loại đơn vị «{kind_text}»; dùng một trong: {kind_choices()}"
+                if kind_text
+                else f"không được để trống; dùng một trong: {kind_choices()}",
             )
         )
     row["kind"] = kind
@@ -227,15 +325,19 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
 
             try:
                 email = validate_email(email, check_deliverability=False).normalized
-            except EmailNotValidError as exc:
+            except EmailNotValidError:
                 problems.append(
-                    Problem(number, f"{person}_email", f"{email!r} is not an e-mail address: {exc}")
+                    Problem(
+                        number, f"{person}_email", f"«{email}» không phải địa chỉ e-mail hợp lệ"
+                    )
                 )
         row[f"{person}_email"] = email or None
 
     active_text = _fold(values.get("active", ""))
     if active_text and active_text not in TRUE_WORDS | FALSE_WORDS:
-        problems.append(Problem(number, "active", f"{values['active']!r} is not yes/no"))
+        problems.append(
+            Problem(number, "active", f"«{values['active']}» không phải có/không (1/0)")
+        )
     row["active"] = active_text not in FALSE_WORDS
 
     for field in ("valid_from", "valid_to"):
@@ -246,10 +348,10 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
                 row[field] = _parse_date(text)
             except ValueError:
                 problems.append(
-                    Problem(number, field, f"{text!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+                    Problem(number, field, f"«{text}» không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd)")
                 )
     if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
-        problems.append(Problem(number, "valid_to", "is before valid_from"))
+        problems.append(Problem(number, "valid_to", "trước ngày bắt đầu hiệu lực"))
     return row
 
 
@@ -303,15 +405,14 @@ def validate_rows(
                     Problem(
                         number,
                         "code",
-                        f"duplicate code {row['code']!r} "
-                        f"(first on row {first_row_of[row['code']]})",
+                        f"mã «{row['code']}» trùng với dòng {first_row_of[row['code']]}",
                     )
                 )
                 continue
             first_row_of[row["code"]] = number
         rows.append(row)
     if not rows and not problems:
-        problems.append(Problem(2, "code", "the file has no agencies"))
+        problems.append(Problem(2, "code", "tệp không có đơn vị nào"))
 
     known = set(existing) | set(first_row_of)
     parent_of = dict(existing)
@@ -323,11 +424,15 @@ def validate_rows(
         parent = row["parent_code"]
         if parent is not None and parent not in known:
             problems.append(
-                Problem(row["_row"], "parent_code", f"unknown parent agency {parent!r}")
+                Problem(
+                    row["_row"],
+                    "parent_code",
+                    f"không có đơn vị mã «{parent}» (trong tệp hay đã có trong hệ thống)",
+                )
             )
         elif parent == row["code"]:
             problems.append(
-                Problem(row["_row"], "parent_code", "an agency cannot be its own parent")
+                Problem(row["_row"], "parent_code", "đơn vị không thể là cấp trên của chính nó")
             )
         if row["code"]:
             parent_of[row["code"]] = parent
@@ -338,11 +443,15 @@ def validate_rows(
                 Problem(
                     row["_row"],
                     "parent_code",
-                    f"{row['code']!r} is part of a cycle in the agency tree",
+                    f"«{row['code']}» nằm trong một vòng cấp trên – cấp dưới khép kín",
                 )
             )
     if problems:
-        raise ImportFailed(sorted(problems))
+        # Name each column as the file's header does: what the person sees in the spreadsheet.
+        titles = {field: header[i] for field, i in columns.items()}
+        raise ImportFailed(
+            sorted(replace(p, column=p.column or titles.get(p.field, "")) for p in problems)
+        )
     return rows
 
 

@@ -18,6 +18,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -28,7 +29,7 @@ from sqlmodel import Column, Field, Session, SQLModel, col
 from sqlmodel import select as orm_select
 
 from config.settings import DEFAULT_ISO_RULES
-from models import cycles
+from models import cycles, textfiles
 from models.calendar import WorkingCalendar
 from models.tables import (
     AGENCY,
@@ -67,6 +68,11 @@ AUDIT_KINDS = ("internal", "inspection")
 COMPARISONS = (">=", "<=", "=", ">", "<")
 COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "==": "="}
 EVENT_KINDS = ("legal_change", "scope_change", "leadership_change")
+EVENT_KIND_LABELS = {
+    "legal_change": "Văn bản pháp luật thay đổi",
+    "scope_change": "Điều chỉnh phạm vi áp dụng",
+    "leadership_change": "Thay đổi lãnh đạo",
+}
 # Event kind → (step type, title prefix, legal basis) of the step each affected agency gets.
 EVENT_STEPS = {
     "legal_change": (
@@ -96,8 +102,46 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One refused value: its field path (findings.0.unit) and a Vietnamese message naming it."""
+
+    field: str
+    message: str
+
+
 class IsoError(ValueError):
-    """A refused ISO record; the message names the field (and the row of a file) and why."""
+    """A refused ISO record: Vietnamese messages naming each field by its label (and its row).
+
+    `errors` keeps each message with its field path, for the API's machine-readable answer.
+    """
+
+    def __init__(
+        self, message: str = "", *, field: str = "", errors: Sequence[FieldError] = ()
+    ) -> None:
+        self.errors = list(errors) or [FieldError(field, message)]
+        super().__init__(" ".join(e.message for e in self.errors))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an entered record came from: its name in messages ("Phát hiện 3", "dòng 4") and,
+    for a file, the title its header gave each field."""
+
+    name: str
+    columns: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    def label(self, field: str, label: str) -> str:
+        title = self.columns.get(field)
+        return f"cột «{title}»" if title else label
+
+
+def _in_row(name: str, path: str, exc: IsoError) -> list[FieldError]:
+    """The errors of one row of a form or file, each prefixed with the row's name."""
+    return [
+        FieldError(f"{path}.{e.field}", f"{name}: {e.message[:1].lower()}{e.message[1:]}")
+        for e in exc.errors
+    ]
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -340,63 +384,81 @@ def achieved(comparison: str, target: float, value: float | None) -> bool | None
     raise ValueError(f"unknown comparison {comparison!r}")
 
 
-def parse_severity(text: str | None) -> str:
+def parse_severity(text: str | None, label: str = "Mức độ") -> str:
     """Return major, minor or observation for any accepted spelling; IsoError otherwise."""
     folded = " ".join(unicodedata.normalize("NFC", text or "").casefold().split())
     if not folded:
-        raise IsoError("severity: missing; use " + _severity_help())
+        raise IsoError(f"Chưa chọn {label}; chọn {_severity_help()}.", field="severity")
     severity = SEVERITY_ALIASES.get(folded)
     if severity is None:
-        raise IsoError(f"severity: {text!r} is not known; use " + _severity_help())
+        raise IsoError(
+            f"{label} «{text}» không có trong danh mục; chọn {_severity_help()}.", field="severity"
+        )
     return severity
 
 
 def _severity_help() -> str:
-    return ", ".join(f"{s} ({SEVERITY_LABELS[s]})" for s in SEVERITIES)
+    return "một trong: " + ", ".join(SEVERITY_LABELS[s] for s in SEVERITIES)
 
 
 # --- reading files ------------------------------------------------------------------------------
 
 
-def read_records(path: Path, table: str) -> list[dict[str, str]]:
+def read_records(path: Path, table: str, known: Iterable[str] = ()) -> list[dict[str, str]]:
     """Read rows from CSV (header row), JSON (a list, or {table: [...]}) or TOML ([[table]]).
 
-    Values come back as stripped NFC text; a missing value is "".
+    - A CSV may be separated by commas, semicolons or tabs (the header's `known` titles decide),
+      in UTF-8 with or without BOM, or UTF-16.
+    - Values come back as stripped NFC text; a missing value is "".
     """
+    name = path.name
+    things = {"findings": "phát hiện", "objectives": "mục tiêu"}.get(table, table)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".json", ".toml"}:
-        raise IsoError(f"{path.name}: unsupported file type {suffix!r}; use .csv, .json or .toml")
+        raise IsoError(
+            f"{name}: không nhận loại tệp «{suffix}»; hãy dùng tệp .csv, .json hoặc .toml.",
+            field="file",
+        )
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IsoError(f"{path.name}: not UTF-8 text at byte {exc.start}") from exc
+        text = textfiles.decode(path.read_bytes())
+    except textfiles.NotUnicode as exc:
+        raise IsoError(f"{name}: {exc}.", field="file") from exc
     except OSError as exc:
-        raise IsoError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        raise IsoError(f"{name}: không đọc được tệp ({exc.strerror}).", field="file") from exc
     raw: Any
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
+        titles = {t.casefold() for t in known}
+        sep = textfiles.separator(
+            text, known=lambda t: unicodedata.normalize("NFC", t).strip().casefold() in titles
+        )
+        reader = csv.DictReader(io.StringIO(text), delimiter=sep)
         try:
             raw = list(reader)
         except csv.Error as exc:
             raise IsoError(
-                f"{path.name}: row {reader.line_num} is not readable CSV ({exc})"
+                f"{name}: không đọc được dòng {reader.line_num} (ô quá dài, hoặc dấu ngoặc kép "
+                "không đóng).",
+                field="file",
             ) from exc
     elif suffix == ".json":
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise IsoError(f"{path.name}: not valid JSON ({exc})") from exc
+            raise IsoError(
+                f"{name}: không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}).",
+                field="file",
+            ) from exc
     else:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise IsoError(f"{path.name}: not valid TOML ({exc})") from exc
+            raise IsoError(f"{name}: không phải TOML hợp lệ ({exc}).", field="file") from exc
     if isinstance(raw, dict):
         raw = raw.get(table, [])
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
-        raise IsoError(f"{path.name}: expected a list of {table}")
+        raise IsoError(f"{name}: cần một danh sách các {things} ({table}).", field="file")
     if not raw:
-        raise IsoError(f"{path.name}: no {table} in the file")
+        raise IsoError(f"{name}: tệp không có {things} nào.", field="file")
     return [
         {
             unicodedata.normalize("NFC", str(k)).strip().casefold(): (
@@ -409,10 +471,10 @@ def read_records(path: Path, table: str) -> list[dict[str, str]]:
     ]
 
 
-def _number(text: str | float | None, where: str, required: bool) -> float | None:
+def _number(text: str | float | None, field: str, label: str, required: bool) -> float | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         if required:
-            raise IsoError(f"{where}: missing")
+            raise IsoError(f"Chưa nhập {label}.", field=field)
         return None
     if isinstance(text, int | float):
         return float(text)
@@ -420,15 +482,15 @@ def _number(text: str | float | None, where: str, required: bool) -> float | Non
     try:
         value = float(cleaned)
     except ValueError as exc:
-        raise IsoError(f"{where}: {text!r} is not a number") from exc
+        raise IsoError(f"{_cap(label)} «{text}» không phải là số.", field=field) from exc
     if not math.isfinite(value):
-        raise IsoError(f"{where}: {text!r} is not a finite number")
+        raise IsoError(f"{_cap(label)} «{text}» không phải là số.", field=field)
     return value
 
 
-def parse_value(text: str | None, where: str) -> float | None:
+def parse_value(text: str | None, field: str, label: str = "") -> float | None:
     """A measured value as typed ("95", "95%", "95,5"), or None when empty."""
-    return _number(text, where, required=False)
+    return _number(text, field, label or field, required=False)
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -437,7 +499,7 @@ def parse_value(text: str | None, where: str) -> float | None:
 def get_agency(session: Session, code: str) -> Agency:
     agency = session.exec(orm_select(Agency).where(Agency.code == code)).one_or_none()
     if agency is None:
-        raise IsoError(f"agency: unknown agency {code!r}")
+        raise IsoError(f"Không có đơn vị mã «{code}».", field="agency")
     return agency
 
 
@@ -451,7 +513,9 @@ def _required_step(session: Session, agency: Agency, year: int, key: str) -> Ste
     step = _step(session, agency, year, key)
     if step is None:
         raise IsoError(
-            f"{agency.code} has no {key} step in {year}; run `isocycle cycle open {year}` first"
+            f"Đơn vị {agency.code} chưa có bước này trong chu kỳ năm {year} (chưa mở chu kỳ năm "
+            f"{year}: quản trị viên mở bằng `isocycle cycle open {year}`).",
+            field="year",
         )
     return step
 
@@ -488,22 +552,32 @@ def _plain(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
-def _text(value: str | None, where: str, limit: int, required: bool = False) -> str | None:
+def _text(
+    value: str | None, field: str, label: str, limit: int, required: bool = False
+) -> str | None:
+    """Stripped NFC text, refused naming the field by its label (as the page shows it)."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
         if required:
-            raise IsoError(f"{where}: missing")
+            raise IsoError(f"Chưa nhập {label}.", field=field)
         return None
     if len(text) > limit:
-        raise IsoError(f"{where}: longer than {limit} characters")
+        raise IsoError(f"{_cap(label)} dài quá {limit} ký tự.", field=field)
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise IsoError(f"{where}: contains control characters")
+        raise IsoError(f"{_cap(label)} có ký tự điều khiển (không in được).", field=field)
     return text
 
 
-def _check_not_future(day: date, today: date, where: str) -> None:
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _check_not_future(day: date, today: date, field: str, label: str) -> None:
     if day > today:
-        raise IsoError(f"{where}: {day:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
+        raise IsoError(
+            f"{label} {day:%d/%m/%Y} là ngày trong tương lai (hôm nay là {today:%d/%m/%Y}).",
+            field=field,
+        )
 
 
 def _atomic(fn: Callable[P, R]) -> Callable[P, R]:
@@ -559,19 +633,30 @@ def _fail_step(session: Session, exc: cycles.StepError) -> IsoError:
 
 @dataclass(frozen=True)
 class FindingIn:
-    """A finding as entered: severity in any accepted spelling, checked on recording."""
+    """A finding as entered: severity in any accepted spelling (none is assumed), checked on
+    recording; `origin` names its form row or file line in messages (default: its position)."""
 
     severity: str | None
     unit: str | None
     description: str | None
     clause: str | None = None
+    origin: Origin | None = None
 
 
-def _validate_findings(findings: Sequence[FindingIn], label: str) -> list[dict[str, Any]]:
-    problems: list[str] = []
+# A finding's fields as the audit form labels them.
+FINDING_LABELS = {
+    "severity": "Mức độ",
+    "unit": "Bộ phận",
+    "description": "Mô tả phát hiện",
+    "clause": "Điều khoản",
+}
+
+
+def _validate_findings(findings: Sequence[FindingIn]) -> list[dict[str, Any]]:
+    problems: list[FieldError] = []
     rows: list[dict[str, Any]] = []
-    for n, f in enumerate(findings, start=1):
-        where = f"{label} {n}"
+    for index, f in enumerate(findings):
+        origin = f.origin or Origin(f"Phát hiện {index + 1}")
         row: dict[str, Any] = {}
         for name, limit, required in (
             ("severity", 0, True),
@@ -580,17 +665,18 @@ def _validate_findings(findings: Sequence[FindingIn], label: str) -> list[dict[s
             ("clause", 50, False),
         ):
             value = getattr(f, name)
+            label = origin.label(name, FINDING_LABELS[name])
             try:
                 row[name] = (
-                    parse_severity(value)
+                    parse_severity(value, label)
                     if name == "severity"
-                    else _text(value, name, limit, required=required)
+                    else _text(value, name, label, limit, required=required)
                 )
             except IsoError as exc:
-                problems.append(f"{where}: {exc}")
+                problems.extend(_in_row(origin.name, f"findings.{index}", exc))
         rows.append(row)
     if problems:
-        raise IsoError("; ".join(problems))
+        raise IsoError(errors=problems)
     return rows
 
 
@@ -603,12 +689,18 @@ def findings_from_file(path: Path) -> list[FindingIn]:
         "description": ("description", "mô tả", "nội dung"),
     }
     out = []
-    for record in read_records(path, "findings"):
-        values = {
-            f: next((record[a] for a in names if a in record), "") for f, names in aliases.items()
-        }
-        out.append(FindingIn(**values))
+    known = [a for names in aliases.values() for a in names]
+    for n, record in enumerate(read_records(path, "findings", known)):
+        columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
+        values = {f: record[a] if a else "" for f, a in columns.items()}
+        out.append(FindingIn(**values, origin=_file_origin(path, n, columns)))
     return out
+
+
+def _file_origin(path: Path, index: int, columns: Mapping[str, str]) -> Origin:
+    """A file record's name in messages: its CSV line (the header is line 1), or its position."""
+    name = f"dòng {index + 2}" if path.suffix.lower() == ".csv" else f"Bản ghi {index + 1}"
+    return Origin(name, {f: title for f, title in columns.items() if title})
 
 
 def _next_number(session: Session, model: type[SQLModel], agency_id: uuid.UUID, year: int) -> int:
@@ -642,16 +734,25 @@ def record_audit(
     """
     agency = get_agency(session, agency_code)
     if kind not in AUDIT_KINDS:
-        raise IsoError(f"kind: {kind!r} is not one of {', '.join(AUDIT_KINDS)}")
-    ref_text = _text(ref, "ref", 200, required=True)
-    team_text = _text(team, "team", 2000)
+        raise IsoError(
+            f"Loại «{kind}» không có; chọn đánh giá nội bộ (internal) hoặc kiểm tra (inspection).",
+            field="kind",
+        )
+    ref_text = _text(ref, "ref", "Số báo cáo / biên bản", 200, required=True)
+    team_text = _text(team, "team", "Đoàn đánh giá", 2000)
     if end_on < start_on:
-        raise IsoError(f"end: {end_on:%d/%m/%Y} is before the start {start_on:%d/%m/%Y}")
+        raise IsoError(
+            f"Ngày kết thúc {end_on:%d/%m/%Y} trước ngày bắt đầu {start_on:%d/%m/%Y}.",
+            field="end_on",
+        )
     if start_on.year != year:
-        raise IsoError(f"start: {start_on:%d/%m/%Y} is not in the cycle year {year}")
-    _check_not_future(end_on, today, "end")
-    units = [u for u in (_text(s, "scope", 200) for s in scope_units) if u]
-    rows = _validate_findings(findings, "finding")
+        raise IsoError(
+            f"Ngày bắt đầu {start_on:%d/%m/%Y} không thuộc năm {year} của chu kỳ.",
+            field="start_on",
+        )
+    _check_not_future(end_on, today, "end_on", "Ngày kết thúc")
+    units = [u for u in (_text(s, "scope_units", "Phạm vi", 200) for s in scope_units) if u]
+    rows = _validate_findings(findings)
     step = _required_step(session, agency, year, "internal_audit") if kind == "internal" else None
 
     audit = InternalAudit(
@@ -750,14 +851,18 @@ def add_findings(
 ) -> list[int]:
     """Add findings to the agency's latest audit of the year; return their numbers."""
     agency = get_agency(session, agency_code)
-    rows = _validate_findings(findings, "finding")
+    rows = _validate_findings(findings)
     audit = session.exec(
         orm_select(InternalAudit)
         .where(InternalAudit.agency_id == agency.id, InternalAudit.year == year)
         .order_by(col(InternalAudit.end_on).desc(), col(InternalAudit.created_at).desc())
     ).first()
     if audit is None:
-        raise IsoError(f"{agency_code} has no audit recorded in {year}; record the audit first")
+        raise IsoError(
+            f"Đơn vị {agency_code} chưa ghi nhận cuộc đánh giá nào năm {year}; "
+            "hãy ghi nhận cuộc đánh giá trước.",
+            field="audit",
+        )
     numbers = _add_findings(session, agency, year, audit, rows, actor)
     session.commit()
     return numbers
@@ -845,7 +950,10 @@ def _action(session: Session, agency: Agency, year: int, number: int) -> Correct
         )
     ).one_or_none()
     if action is None:
-        raise IsoError(f"action: {agency.code} has no corrective action #{number} in {year}")
+        raise IsoError(
+            f"Đơn vị {agency.code} không có hành động khắc phục #{number} năm {year}.",
+            field="action",
+        )
     return action
 
 
@@ -895,17 +1003,23 @@ def add_action(
         )
     ).one_or_none()
     if finding is None:
-        raise IsoError(f"finding: {agency_code} has no finding #{finding_number} in {year}")
+        raise IsoError(
+            f"Đơn vị {agency_code} không có phát hiện #{finding_number} năm {year}.",
+            field="finding",
+        )
     audit = session.get(InternalAudit, finding.audit_id)
     assert audit is not None  # a finding always belongs to an audit (foreign key)
-    owner = _text(owner_name, "owner", 200, required=True) or ""
-    text = _text(description, "description", 4000, required=True) or ""
+    owner = _text(owner_name, "owner_name", "Người phụ trách", 200, required=True) or ""
+    text = _text(description, "description", "Nội dung hành động", 4000, required=True) or ""
     email = None
     if owner_email:
         try:
             email = validate_email(owner_email, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise IsoError(f"email: {owner_email!r} is not an e-mail address: {exc}") from exc
+            raise IsoError(
+                f"E-mail người phụ trách «{owner_email}» không phải địa chỉ e-mail hợp lệ.",
+                field="owner_email",
+            ) from exc
     inspection = audit.kind == "inspection"
     if due is None:
         offset = rules.after_inspection if inspection else rules.after_audit
@@ -915,8 +1029,9 @@ def add_action(
         nominal = due
         if due < audit.start_on:
             raise IsoError(
-                f"due: {due:%d/%m/%Y} is before its audit ({audit.ref}, "
-                f"{audit.start_on:%d/%m/%Y}); an action cannot be due before it was found"
+                f"Hạn hoàn thành {due:%d/%m/%Y} trước cuộc đánh giá {audit.ref} "
+                f"({audit.start_on:%d/%m/%Y}); hành động không thể đến hạn trước khi phát hiện.",
+                field="due",
             )
     verify_nominal = rules.verification.after(due)
     verify_due = working.on_or_after(verify_nominal)
@@ -1000,7 +1115,7 @@ def complete_action(
     """Record that an action was carried out; its step is done (late if after its due date)."""
     agency = get_agency(session, agency_code)
     action = _action(session, agency, year, number)
-    _check_not_future(done_on, today, "done_on")
+    _check_not_future(done_on, today, "done_on", "Ngày hoàn thành")
     audit_start = session.execute(
         select(table_of(InternalAudit).c.start_on)
         .join_from(
@@ -1011,7 +1126,10 @@ def complete_action(
         .where(table_of(Finding).c.id == action.finding_id)
     ).scalar_one()
     if done_on < audit_start:
-        raise IsoError(f"done_on: {done_on:%d/%m/%Y} is before the audit ({audit_start:%d/%m/%Y})")
+        raise IsoError(
+            f"Ngày hoàn thành {done_on:%d/%m/%Y} trước cuộc đánh giá ({audit_start:%d/%m/%Y}).",
+            field="done_on",
+        )
     step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
     verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     old = _action_state(action)
@@ -1032,12 +1150,17 @@ def complete_action(
     )
     try:
         if verify.state == STEP_DONE:
-            cycles.reopen(session=session, step=verify, reason="action done again", actor=actor)
+            cycles.reopen(
+                session=session,
+                step=verify,
+                reason="hành động khắc phục được thực hiện lại",
+                actor=actor,
+            )
         cycles.mark_done(
             session=session,
             step=step,
             done_on=done_on,
-            ref=_text(ref, "ref", 200) or f"HĐKH #{number}",
+            ref=_text(ref, "ref", "Số văn bản", 200) or f"HĐKH #{number}",
             note=None,
             actor=actor,
             today=today,
@@ -1075,18 +1198,26 @@ def verify_action(
     """
     agency = get_agency(session, agency_code)
     action = _action(session, agency, year, number)
-    by = _text(verified_by, "verified_by", 200, required=True)
+    by = _text(verified_by, "verified_by", "Người xác nhận", 200, required=True)
     if action.done_on is None:
-        raise IsoError(f"action #{number}: not done yet; record it done before checking it")
+        raise IsoError(
+            f"Hành động khắc phục #{number} chưa được thực hiện; ghi nhận hoàn thành trước khi "
+            "xác nhận hiệu quả.",
+            field="action",
+        )
     if verified_on < action.done_on:
         raise IsoError(
-            f"verified_on: {verified_on:%d/%m/%Y} is before the action was done "
-            f"({action.done_on:%d/%m/%Y})"
+            f"Ngày xác nhận {verified_on:%d/%m/%Y} trước ngày hoàn thành hành động "
+            f"({action.done_on:%d/%m/%Y}).",
+            field="verified_on",
         )
-    _check_not_future(verified_on, today, "verified_on")
+    _check_not_future(verified_on, today, "verified_on", "Ngày xác nhận")
     due = new_due or working.on_or_after(rules.after_audit.after(verified_on))
     if not effective and due < verified_on:
-        raise IsoError(f"new_due: {due:%d/%m/%Y} is before the check ({verified_on:%d/%m/%Y})")
+        raise IsoError(
+            f"Hạn mới {due:%d/%m/%Y} trước ngày xác nhận ({verified_on:%d/%m/%Y}).",
+            field="new_due",
+        )
     step = _required_step(session, agency, year, f"{ACTION_STEP}:{number}")
     verify = _required_step(session, agency, year, f"{VERIFY_STEP}:{number}")
     old = _action_state(action)
@@ -1106,7 +1237,12 @@ def verify_action(
         else:
             action.done_on, action.due = None, due
             action.verify_due = working.on_or_after(rules.verification.after(due))
-            cycles.reopen(session=session, step=step, reason=f"not effective ({by})", actor=actor)
+            cycles.reopen(
+                session=session,
+                step=step,
+                reason=f"chưa hiệu quả (người xác nhận: {by})",
+                actor=actor,
+            )
             step.due = step.nominal_due = due
             verify.due = verify.nominal_due = action.verify_due
             session.add_all([step, verify])
@@ -1159,7 +1295,7 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
         cycles.reopen(
             session=session,
             step=step,
-            reason=f"{open_count} corrective action(s) not closed and verified",
+            reason=f"còn {open_count} hành động khắc phục chưa xác nhận hiệu quả",
             actor=actor,
         )
 
@@ -1222,6 +1358,18 @@ class ObjectiveIn:
     unit: str | None = None
     mid_value: str | float | None = None
     final_value: str | float | None = None
+    origin: Origin | None = None
+
+
+# An objective's fields as the objectives page labels them.
+OBJECTIVE_LABELS = {
+    "indicator": "Chỉ tiêu",
+    "comparison": "So sánh",
+    "target": "Giá trị mục tiêu",
+    "unit": "Đơn vị tính",
+    "mid_value": "Kết quả 6 tháng",
+    "final_value": "Kết quả cuối năm",
+}
 
 
 def objectives_from_file(path: Path) -> list[ObjectiveIn]:
@@ -1235,36 +1383,50 @@ def objectives_from_file(path: Path) -> list[ObjectiveIn]:
         "final_value": ("final_value", "cuối năm", "kết quả"),
     }
     out = []
-    for record in read_records(path, "objectives"):
-        values = {
-            f: next((record[a] for a in names if a in record), "") for f, names in aliases.items()
-        }
-        out.append(ObjectiveIn(**values))
+    known = [a for names in aliases.values() for a in names]
+    for n, record in enumerate(read_records(path, "objectives", known)):
+        columns = {f: next((a for a in names if a in record), "") for f, names in aliases.items()}
+        values = {f: record[a] if a else "" for f, a in columns.items()}
+        out.append(ObjectiveIn(**values, origin=_file_origin(path, n, columns)))
     return out
 
 
-def _validate_objective(o: ObjectiveIn, where: str, problems: list[str]) -> dict[str, Any]:
+def _validate_objective(o: ObjectiveIn, index: int, problems: list[FieldError]) -> dict[str, Any]:
+    origin = o.origin or Origin(f"Mục tiêu {index + 1}")
+
+    def label(name: str) -> str:
+        return origin.label(name, OBJECTIVE_LABELS[name])
+
+    def refused(exc: IsoError) -> None:
+        problems.extend(_in_row(origin.name, f"objectives.{index}", exc))
+
     row: dict[str, Any] = {}
     try:
-        row["indicator"] = _text(o.indicator, "indicator", 1000, required=True)
+        row["indicator"] = _text(o.indicator, "indicator", label("indicator"), 1000, required=True)
     except IsoError as exc:
-        problems.append(f"{where}: {exc}")
+        refused(exc)
     comparison = (o.comparison or "").strip()
     comparison = COMPARISON_ALIASES.get(comparison, comparison)
     if comparison not in COMPARISONS:
-        problems.append(
-            f"{where}: comparison: {o.comparison!r} is not one of {' '.join(COMPARISONS)}"
+        choices = " ".join(COMPARISONS)
+        refused(
+            IsoError(
+                f"{label('comparison')} «{o.comparison}» không có; chọn một trong {choices}."
+                if o.comparison
+                else f"Chưa chọn {label('comparison')} (một trong {choices}).",
+                field="comparison",
+            )
         )
     row["comparison"] = comparison
     for name, required in (("target", True), ("mid_value", False), ("final_value", False)):
         try:
-            row[name] = _number(getattr(o, name), name, required)
+            row[name] = _number(getattr(o, name), name, label(name), required)
         except IsoError as exc:
-            problems.append(f"{where}: {exc}")
+            refused(exc)
     try:
-        row["unit"] = _text(o.unit, "unit", 50) or ""
+        row["unit"] = _text(o.unit, "unit", label("unit"), 50) or ""
     except IsoError as exc:
-        problems.append(f"{where}: {exc}")
+        refused(exc)
     return row
 
 
@@ -1281,8 +1443,8 @@ def set_objective_decision(
 ) -> ObjectiveDecision:
     """Record the decision issuing the year's objectives; it completes quality_objectives."""
     agency = get_agency(session, agency_code)
-    ref_text = _text(ref, "ref", 200, required=True) or ""
-    _check_not_future(issued_on, today, "issued_on")
+    ref_text = _text(ref, "ref", "Số quyết định", 200, required=True) or ""
+    _check_not_future(issued_on, today, "issued_on", "Ngày ban hành")
     step = _required_step(session, agency, year, "quality_objectives")
     decision = session.exec(
         orm_select(ObjectiveDecision).where(
@@ -1338,12 +1500,12 @@ def add_objectives(
       `results_on`, else today).
     """
     agency = get_agency(session, agency_code)
-    problems: list[str] = []
-    rows = [_validate_objective(o, f"objective {n}", problems) for n, o in enumerate(objectives, 1)]
+    problems: list[FieldError] = []
+    rows = [_validate_objective(o, n, problems) for n, o in enumerate(objectives)]
     if not rows:
-        problems.append("objectives: none given")
+        problems.append(FieldError("objectives", "Chưa nhập mục tiêu nào."))
     if problems:
-        raise IsoError("; ".join(problems))
+        raise IsoError(errors=problems)
     first = _next_number(session, QualityObjective, agency.id, year)
     numbers = []
     for offset, row in enumerate(rows):
@@ -1395,8 +1557,9 @@ def record_results(
     unknown = sorted(set(values) - set(stored))
     if unknown:
         raise IsoError(
-            f"objective: {agency_code} has no objective {', '.join(f'#{n}' for n in unknown)} "
-            f"in {year}"
+            f"Đơn vị {agency_code} không có mục tiêu {', '.join(f'#{n}' for n in unknown)} "
+            f"năm {year}.",
+            field="objective",
         )
     for number, (mid, final) in sorted(values.items()):
         o = stored[number]
@@ -1442,16 +1605,21 @@ def _complete_objectives_review(
         if results_on is None:
             return
         raise IsoError(
-            f"results_on: {missing} objective(s) have no final value yet; "
-            "objectives_review completes only when all do"
+            f"Còn {missing} mục tiêu chưa có kết quả cuối năm; chỉ ghi nhận ngày đánh giá kết quả "
+            "khi mọi mục tiêu đã có kết quả."
             if total
-            else f"results_on: {agency.code} has no objectives in {year}"
+            else f"Đơn vị {agency.code} chưa có mục tiêu chất lượng nào năm {year}.",
+            field="results_on",
         )
     step = _step(session, agency, year, "objectives_review")
     if step is None:
         if results_on is None:
             return
-        raise IsoError(f"{agency.code} has no objectives_review step in {year}; open the cycle")
+        raise IsoError(
+            f"Đơn vị {agency.code} chưa có bước đánh giá kết quả mục tiêu năm {year}: "
+            "chưa mở chu kỳ.",
+            field="year",
+        )
     if results_on is None and step.state == STEP_DONE:
         return
     on = results_on or today
@@ -1544,7 +1712,10 @@ def get_review(*, session: Session, agency_code: str, year: int) -> ManagementRe
         )
     ).one_or_none()
     if review is None:
-        raise IsoError(f"{agency_code} has no management review recorded in {year}")
+        raise IsoError(
+            f"Đơn vị {agency_code} chưa ghi nhận cuộc họp xem xét của lãnh đạo năm {year}.",
+            field="review",
+        )
     return review
 
 
@@ -1568,9 +1739,9 @@ def record_review(
       given; the reason is stored on the review and in the history.
     """
     agency = get_agency(session, agency_code)
-    ref = _text(minutes_ref, "minutes", 200, required=True) or ""
-    decision_text = _text(decisions, "decisions", 8000)
-    reason = _text(override_reason, "override_reason", 2000)
+    ref = _text(minutes_ref, "minutes_ref", "Số biên bản", 200, required=True) or ""
+    decision_text = _text(decisions, "decisions", "Quyết định, kết luận", 8000)
+    reason = _text(override_reason, "override_reason", "Lý do ghi nhận", 2000)
     step = _required_step(session, agency, year, "management_review")
     inputs = {**review_inputs(session=session, agency_id=agency.id, year=year)}
     if extra_inputs:
@@ -1664,25 +1835,32 @@ def record_event(
     - Refuses an unknown kind, an unknown agency (naming every one), or a number already recorded.
     """
     if kind not in EVENT_KINDS:
-        raise IsoError(f"kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
-    ref = _text(number, "number", MAX_EVENT_NUMBER, required=True) or ""
+        choices = ", ".join(f"{EVENT_KIND_LABELS[k]} ({k})" for k in EVENT_KINDS)
+        raise IsoError(f"Không có loại sự kiện «{kind}»; dùng một trong: {choices}.", field="kind")
+    ref = _text(number, "number", "Số văn bản", MAX_EVENT_NUMBER, required=True) or ""
     if any(c.isspace() and c != " " for c in ref):
         # The number becomes part of a step key, which commands, URLs and the API take.
-        raise IsoError("number: must be on one line (no line breaks or tabs)")
-    title_text = _text(title, "title", 500) or ""
+        raise IsoError(
+            "Số văn bản phải nằm trên một dòng (không xuống dòng, không có tab).", field="number"
+        )
+    title_text = _text(title, "title", "Trích yếu", 500) or ""
     codes = list(dict.fromkeys(c.strip() for c in agency_codes if c.strip()))
     if not codes:
-        raise IsoError("agencies: name at least one affected agency")
+        raise IsoError("Chưa nêu đơn vị nào chịu tác động.", field="agencies")
     a = AGENCY.c
     ids = dict(session.execute(select(a.code, a.id).where(a.code.in_(codes))).tuples().all())
     unknown = [c for c in codes if c not in ids]
     if unknown:
-        raise IsoError(f"agencies: unknown agency {', '.join(repr(c) for c in unknown)}")
+        raise IsoError(
+            f"Không có đơn vị mã {', '.join(f'«{c}»' for c in unknown)}.", field="agencies"
+        )
     exists = session.exec(
         orm_select(Event).where(Event.kind == kind, Event.number == ref)
     ).one_or_none()
     if exists is not None:
-        raise IsoError(f"number: {kind} {ref!r} is already recorded")
+        raise IsoError(
+            f"{EVENT_KIND_LABELS[kind]} số «{ref}» đã được ghi nhận trước đây.", field="number"
+        )
 
     step_type, step_title, basis = EVENT_STEPS[kind]
     nominal = rules.event_offset(kind).after(effective_on)

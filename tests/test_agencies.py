@@ -71,7 +71,7 @@ def test_it_lists_every_problem_by_row_and_writes_nothing(session, tmp_path):
     ]
     with pytest.raises(ImportFailed) as caught:
         import_agencies(session=session, path=write_csv(tmp_path / "bad.csv", HEADER, bad))
-    found = {(p.row, p.column) for p in caught.value.problems}
+    found = {(p.row, p.field) for p in caught.value.problems}
     assert found == {
         (3, "parent_code"),
         (4, "code"),
@@ -91,7 +91,7 @@ def test_it_detects_a_cycle_through_agencies_already_stored(session, tmp_path):
     moved = [["HATINH", "UBND tỉnh Hà Tĩnh", "ubnd_tinh", "TTDVDN", "", "", "", ""]]
     with pytest.raises(ImportFailed, match="problem") as caught:
         import_agencies(session=session, path=write_csv(tmp_path / "b.csv", HEADER, moved))
-    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "parent_code")]
+    assert [(p.row, p.field) for p in caught.value.problems] == [(2, "parent_code")]
     session.expire_all()
     assert (
         session.execute(select(Agency.parent_id).where(Agency.code == "HATINH")).scalar_one()
@@ -103,7 +103,7 @@ def test_it_refuses_a_file_missing_a_required_column(session, tmp_path):
     path = write_csv(tmp_path / "a.csv", ["code", "name"], [["X", "Y"]])
     with pytest.raises(ImportFailed) as caught:
         import_agencies(session=session, path=path)
-    assert [(p.row, p.column) for p in caught.value.problems] == [(1, "kind")]
+    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "kind")]
 
 
 def test_it_refuses_a_file_that_is_not_utf8_or_not_xlsx(session, tmp_path):
@@ -145,7 +145,7 @@ def test_the_import_command_exits_non_zero_listing_rows(cli, tmp_path: Path):
     path = write_csv(tmp_path / "bad.csv", HEADER, [["X", "", "so", "", "", "", "", ""]])
     result = cli("agencies", "import", str(path))
     assert result.exit_code == 1
-    assert "row 2, name: must not be empty" in result.stderr
+    assert "bad.csv: dòng 2, cột «name»: không được để trống" in result.stderr
     assert "nothing was written" in result.stderr
     assert json.loads(cli("agencies", "list", "--json").stdout) == []
 
@@ -229,10 +229,91 @@ def test_broken_files_are_refused_with_a_message(session, tmp_path):
             )
     with pytest.raises(ImportFailed, match="problem") as caught:
         import_agencies(session=session, path=cut)
-    assert "not a readable .xlsx" in caught.value.problems[0].message
+    assert "không đọc được tệp .xlsx" in caught.value.problems[0].message
     huge = tmp_path / "huge.csv"
     huge.write_text("code,name,kind\nX," + "a" * 200_000 + ",so\n", encoding="utf-8")
     with pytest.raises(ImportFailed) as caught:
         import_agencies(session=session, path=huge)
     assert caught.value.problems[0].row == 2
+    assert count(session) == 0
+
+
+# --- what Excel writes in a Vietnamese locale ----------------------------------------------------
+
+VN_HEADER = ["Mã đơn vị", "Tên đơn vị", "Loại đơn vị", "Mã đơn vị cấp trên"]
+VN_ROWS = [
+    ["HATINH", "UBND tỉnh Hà Tĩnh", "UBND tỉnh", ""],
+    ["SNGV", "Sở Ngoại vụ", "Sở, ngành", "HATINH"],
+    ["SCT", "Sở Công Thương", "so nganh", "HATINH"],
+    ["UB18073", "UBND Phường Thành Sen", "UBND xã, phường", "HATINH"],
+    ["TTDVDN", "Trung tâm Dịch thuật", "TRUNG TÂM", "SNGV"],
+    ["VP", "Văn phòng UBND tỉnh", "van_phong", "HATINH"],
+]
+
+
+def _excel_csv(path: Path, header, rows, sep: str, encoding: str = "utf-8-sig") -> Path:
+    text = "\r\n".join(sep.join(cells) for cells in [header, *rows]) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding"), [(";", "utf-8-sig"), (";", "utf-8"), ("\t", "utf-16"), (",", "utf-8-sig")]
+)
+def test_it_reads_what_excel_writes_with_the_site_labels_for_kinds(
+    session, tmp_path, sep, encoding
+):
+    # Excel in a Vietnamese locale separates with ";" (a BOM first); "Unicode Text" is UTF-16 + tab.
+    rows = [[c.replace(",", "") if sep == "," else c for c in r] for r in VN_ROWS]
+    path = _excel_csv(tmp_path / "donvi.csv", VN_HEADER, rows, sep, encoding)
+    result = import_agencies(session=session, path=path)
+    assert result.created == 6
+    kinds = {r["code"]: r["kind"] for r in list_agencies(session=session)}
+    assert kinds == {
+        "HATINH": "ubnd_tinh",
+        "SNGV": "so",
+        "SCT": "so",
+        "UB18073": "ubnd_xa",
+        "TTDVDN": "trung_tam",
+        "VP": "van_phong",
+    }
+
+
+def test_an_unknown_kind_is_named_by_the_files_column_and_lists_the_site_labels(session, tmp_path):
+    rows = [["HATINH", "UBND tỉnh Hà Tĩnh", "Bộ", ""], ["SNGV", "", "Sở, ngành", "HATINH"]]
+    path = _excel_csv(tmp_path / "donvi.csv", VN_HEADER, rows, ";")
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=path)
+    shown = [str(p) for p in caught.value.problems]
+    assert shown == [
+        "dòng 2, cột «Loại đơn vị»: không có loại đơn vị «Bộ»; dùng một trong: «Sở, ngành», "
+        "«Chi cục», «UBND tỉnh», «Văn phòng», «UBND xã, phường», «Phòng», «Trung tâm», "
+        "«Đơn vị sự nghiệp», «UBND huyện»",
+        "dòng 3, cột «Tên đơn vị»: không được để trống",
+    ]
+    assert "_" not in " ".join(shown)
+    assert [p.field for p in caught.value.problems] == ["kind", "name"]
+
+
+def test_a_missing_column_is_said_once_with_the_header_the_file_has(session, tmp_path):
+    path = _excel_csv(tmp_path / "donvi.csv", ["Mã đơn vị", "Tên"], [["X", "Y"]], ";")
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=path)
+    assert [str(p) for p in caught.value.problems] == [
+        "dòng 1: thiếu cột bắt buộc «Loại đơn vị» (hoặc «kind»); dòng tiêu đề có: «Mã đơn vị», «Tên»"
+    ]
+
+
+def test_a_legacy_code_page_is_refused_naming_the_encoding(session, tmp_path):
+    # "Mã đơn vị;Tên đơn vị;Loại đơn vị" and a row as Excel writes them in Windows-1258.
+    path = tmp_path / "donvi.csv"
+    path.write_bytes(
+        b"Ma\xde \xf0\xf5n vi\xf2;T\xean \xf0\xf5n vi\xf2;Loa\xf2i \xf0\xf5n vi\xf2\r\n"
+        b"SNGV;S\xf5\xd2 Ngoa\xf2i vu\xf2;S\xf5\xd2, ng\xe0nh\r\n"
+    )
+    with pytest.raises(ImportFailed) as caught:
+        import_agencies(session=session, path=path)
+    (problem,) = caught.value.problems
+    assert "không phải văn bản UTF-8" in problem.message and "Windows-1258" in problem.message
+    assert "CSV UTF-8" in problem.message and str(problem).startswith("tệp: ")
     assert count(session) == 0

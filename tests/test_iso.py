@@ -487,7 +487,7 @@ def test_it_completes_objectives_review_only_when_every_final_value_is_in(sessio
         actor="t",
         today=END_2022,
     )
-    with pytest.raises(IsoError, match="4 objective.s. have no final value"):
+    with pytest.raises(IsoError, match="Còn 4 mục tiêu chưa có kết quả cuối năm"):
         iso.record_results(
             session=session,
             agency_code="XTHUANLOC",
@@ -692,7 +692,10 @@ def test_it_reads_event_offsets_from_the_rules_file(tmp_path, session, province,
 
 
 def test_it_refuses_a_finding_without_severity_and_writes_nothing(session, opened_2021):
-    with pytest.raises(IsoError, match=r"finding 2: severity: missing; use major"):
+    with pytest.raises(
+        IsoError,
+        match=r"Phát hiện 2: chưa chọn Mức độ; chọn một trong: không phù hợp nặng, không phù hợp nhẹ",
+    ):
         iso.record_audit(
             session=session,
             agency_code="SNGV",
@@ -720,7 +723,7 @@ def test_it_refuses_an_action_due_before_its_audit_and_writes_nothing(
 ):
     record_sngv_audit(session)
     steps_before = count(session, Step)
-    with pytest.raises(IsoError, match=r"due: 01/09/2021 is before its audit"):
+    with pytest.raises(IsoError, match=r"Hạn hoàn thành 01/09/2021 trước cuộc đánh giá"):
         iso.add_action(
             session=session,
             agency_code="SNGV",
@@ -742,7 +745,7 @@ def test_it_refuses_an_objective_without_a_target_and_writes_none_of_the_batch(
     session, thuan_loc_2022
 ):
     batch = [*THUAN_LOC_OBJECTIVES[:2], ObjectiveIn("Khiếu nại, tố cáo", "=", "", "vụ")]
-    with pytest.raises(IsoError, match=r"objective 3: target: missing"):
+    with pytest.raises(IsoError, match=r"Mục tiêu 3: chưa nhập Giá trị mục tiêu\."):
         iso.add_objectives(
             session=session,
             agency_code="XTHUANLOC",
@@ -758,7 +761,7 @@ def test_it_refuses_an_objective_without_a_target_and_writes_none_of_the_batch(
 def test_it_refuses_an_event_for_an_unknown_agency_and_writes_nothing(
     session, province, rules, iso_rules
 ):
-    with pytest.raises(IsoError, match=r"agencies: unknown agency 'SNOPE'"):
+    with pytest.raises(IsoError, match=r"Không có đơn vị mã «SNOPE»"):
         legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND", ("SNGV", "SNOPE"))
     assert count(session, iso.Event) == 0
     assert count(session, iso.EventAgency) == 0
@@ -767,7 +770,7 @@ def test_it_refuses_an_event_for_an_unknown_agency_and_writes_nothing(
 
 def test_it_refuses_the_same_event_twice(session, province, rules, iso_rules):
     legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND")
-    with pytest.raises(IsoError, match="already recorded"):
+    with pytest.raises(IsoError, match="đã được ghi nhận trước đây"):
         legal_change(session, rules, iso_rules, date(2026, 3, 15), "512/QĐ-UBND")
     assert count(session, Step, step_type="procedure_update") == 2
 
@@ -828,5 +831,22 @@ def test_it_reads_findings_with_decomposed_vietnamese_headers_and_from_json(tmp_
         encoding="utf-8",
     )
     assert iso.findings_from_file(as_json)[0].severity == "observation"
-    with pytest.raises(IsoError, match="unsupported file type '.xls'"):
+    with pytest.raises(IsoError, match="không nhận loại tệp «.xls»"):
         iso.findings_from_file(tmp_path / "x.xls")
+
+
+def test_it_reads_findings_as_excel_writes_them_in_a_vietnamese_locale(tmp_path):
+    # Semicolons and a BOM: what "CSV UTF-8" gives when the list separator is ";".
+    excel = tmp_path / "phat_hien.csv"
+    excel.write_bytes(
+        "Mức độ;Điều khoản;Đơn vị;Mô tả\r\nnhẹ;8.5.1;Văn phòng;Hồ sơ trễ, thiếu phiếu\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    (finding,) = iso.findings_from_file(excel)
+    assert (finding.severity, finding.clause, finding.unit) == ("nhẹ", "8.5.1", "Văn phòng")
+    assert finding.description == "Hồ sơ trễ, thiếu phiếu"
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes(b"M\xf4\xd2 ta\xf2;Mu\xf5\xd2c \xf0\xf4\xf2\r\n")  # Windows-1258
+    with pytest.raises(IsoError, match="không phải văn bản UTF-8.*Windows-1258"):
+        iso.findings_from_file(legacy)

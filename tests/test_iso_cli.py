@@ -58,7 +58,8 @@ def test_it_refuses_a_findings_file_row_without_severity(cli, cycle_2021, tmp_pa
         "--ref", "CT ĐGNB", "--findings", str(findings),
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "finding 2: severity: missing" in result.stderr
+    # The row is named as in the file: its line and the column title the file used.
+    assert "dòng 3: chưa chọn cột «severity»; chọn một trong: không phù hợp nặng" in result.stderr
     assert ok(cli("audit", "show", "SNGV", "2021", "--json")).stdout.count('"number"') == 0
 
 
@@ -84,7 +85,7 @@ def test_it_runs_corrective_actions_from_the_command_line(cli, cycle_2021):
     refused = cli(
         "actions", "verify", "SCT", "2021", "1", "--on", "2021-11-05", "--verifier", "Trưởng đoàn"
     )
-    assert refused.exit_code == 1 and "not done yet" in refused.stderr
+    assert refused.exit_code == 1 and "Hành động khắc phục #1 chưa được thực hiện" in refused.stderr
     ok(cli("actions", "done", "SCT", "2021", "1", "--on", "2021-11-03", "--ref", "BC 12/BC-SCT"))
     ok(
         cli(
@@ -103,7 +104,7 @@ def test_it_runs_corrective_actions_from_the_command_line(cli, cycle_2021):
         "--description", "Y", "--due", "2021-09-01",
     )  # fmt: skip
     assert due_before.exit_code == 1
-    assert "due: 01/09/2021 is before its audit" in due_before.stderr
+    assert "Hạn hoàn thành 01/09/2021 trước cuộc đánh giá" in due_before.stderr
 
 
 def test_it_records_a_review_only_with_an_override_when_held_before_the_audit(cli, cycle_2021):
@@ -157,7 +158,7 @@ final_value = 0
         encoding="utf-8",
     )
     refused = cli("objectives", "import", "UB18073", "2022", str(bad))
-    assert refused.exit_code == 1 and "objective 1: target: missing" in refused.stderr
+    assert refused.exit_code == 1 and "Bản ghi 1: chưa nhập cột «target»." in refused.stderr
     ok(cli("objectives", "results", "UB18073", "2022", "1", "--final", "90%"))
     table = ok(cli("objectives", "list", "UB18073", "2022")).stdout
     assert "không đạt" in table
@@ -168,7 +169,7 @@ def test_it_records_a_legal_change_for_every_agency_and_names_unknown_ones(cli, 
         "events", "add", "legal_change", "--number", "512/QĐ-UBND",
         "--effective", "2026-03-14", "--agencies", "SNGV,SNOPE",
     )  # fmt: skip
-    assert refused.exit_code == 1 and "unknown agency 'SNOPE'" in refused.stderr
+    assert refused.exit_code == 1 and "Không có đơn vị mã «SNOPE»" in refused.stderr
     added = ok(
         cli(
             "events", "add", "legal_change", "--number", "512/QĐ-UBND",
@@ -211,6 +212,7 @@ def test_it_shows_history_as_a_table_and_as_json(cli, cycle_2021):
     assert ("step", "done") in actions
     assert {e["actor"] for e in entries} == {"Nguyễn Thị Hà"}
     table = ok(cli("history", "SNGV")).stdout
-    assert "management_review" in table and "Nguyễn Thị Hà" in table
+    assert "Nguyễn Thị Hà ghi nhận cuộc họp xem xét của lãnh đạo năm 2021 ngày 05/10/2021" in table
+    assert "management_review" not in table and "None" not in table
     unknown = cli("history", "SNOPE")
-    assert unknown.exit_code == 1 and "unknown agency 'SNOPE'" in unknown.stderr
+    assert unknown.exit_code == 1 and "Không có đơn vị mã «SNOPE»." in unknown.stderr

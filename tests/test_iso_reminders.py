@@ -158,7 +158,7 @@ def test_an_event_number_on_two_lines_is_refused(session, opened_2026, rules):
 
     from models.iso import IsoError
 
-    with pytest.raises(IsoError, match="number: must be on one line"):
+    with pytest.raises(IsoError, match="Số văn bản phải nằm trên một dòng"):
         record_event(
             session=session,
             kind="legal_change",

@@ -184,7 +184,7 @@ def test_it_lets_only_admins_manage_agencies(client, tokens, persona):
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ({**NEW_AGENCY, "kind": "hợp tác xã"}, "kind: unknown kind"),
+        ({**NEW_AGENCY, "kind": "hợp tác xã"}, "kind: không có loại đơn vị «hợp tác xã»"),
         ({**NEW_AGENCY, "parent_code": "NOWHERE"}, "parent_code"),
         ({**NEW_AGENCY, "secretary_email": "not-an-address"}, "secretary_email"),
         ({**NEW_AGENCY, "name": "Sở\x07Y tế"}, "control character"),
@@ -201,7 +201,10 @@ def test_it_refuses_a_patch_that_would_make_a_cycle(client, tokens):
     response = client.patch(
         "/api/v1/agencies/SNGV", json={"parent_code": "TTDVDN"}, headers=bearer(tokens["admin"])
     )
-    assert response.status_code == 422 and "cycle" in response.json()["detail"]
+    assert (
+        response.status_code == 422
+        and "parent_code: «SNGV» nằm trong một vòng" in response.json()["detail"]
+    )
 
 
 def test_it_publishes_an_openapi_schema_with_bearer_auth(client):

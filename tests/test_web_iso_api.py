@@ -115,26 +115,59 @@ def test_it_records_an_audit_with_findings_and_counts(client, tokens, session):
     assert shown["counts"] == body["counts"] and shown["actions"] == []
 
 
+FINDING = AUDIT["findings"][0]
+
+
 @pytest.mark.parametrize(
-    ("change", "words"),
+    ("change", "field", "words"),
     [
-        ({"findings": [{**AUDIT["findings"][0], "unit": " "}]}, "finding 1: unit: missing"),
-        ({"findings": [{**AUDIT["findings"][0], "severity": "rất nặng"}]}, "severity"),
-        ({"end_on": "2026-11-25"}, "end: 25/11/2026 is in the future"),
-        ({"start_on": "2025-12-31"}, "start: 31/12/2025 is not in the cycle year 2026"),
-        ({"end_on": "2026-10-01"}, "end: 01/10/2026 is before the start"),
-        ({"ref": "   "}, "ref: missing"),
-        ({"ref": "25\x00/BC"}, "ref: contains control characters"),
-        ({"start_on": "2026-02-30"}, "start_on"),
-        ({"kind": "external"}, "kind"),
+        (
+            {"findings": [FINDING, {**FINDING, "unit": " "}]},
+            "findings.1.unit",
+            "Phát hiện 2: chưa nhập Bộ phận.",
+        ),
+        (
+            {"findings": [{**FINDING, "severity": "rất nặng"}]},
+            "findings.0.severity",
+            "Phát hiện 1: mức độ «rất nặng» không có trong danh mục; chọn một trong: "
+            "không phù hợp nặng, không phù hợp nhẹ, điểm lưu ý.",
+        ),
+        (
+            {"findings": [{**FINDING, "severity": ""}]},
+            "findings.0.severity",
+            "Phát hiện 1: chưa chọn Mức độ",
+        ),
+        (
+            {"end_on": "2026-11-25"},
+            "end_on",
+            "Ngày kết thúc 25/11/2026 là ngày trong tương lai (hôm nay là 24/11/2026).",
+        ),
+        (
+            {"start_on": "2025-12-31"},
+            "start_on",
+            "Ngày bắt đầu 31/12/2025 không thuộc năm 2026 của chu kỳ.",
+        ),
+        (
+            {"end_on": "2026-10-01"},
+            "end_on",
+            "Ngày kết thúc 01/10/2026 trước ngày bắt đầu 05/10/2026.",
+        ),
+        ({"ref": "   "}, "ref", "Chưa nhập Số báo cáo / biên bản."),
+        ({"ref": "25\x00/BC"}, "ref", "Số báo cáo / biên bản có ký tự điều khiển"),
+        ({"start_on": "2026-02-30"}, None, "start_on"),
+        ({"kind": "external"}, None, "kind"),
     ],
 )
 def test_it_refuses_a_bad_audit_naming_the_field_and_writes_nothing(
-    client, tokens, session, change, words
+    client, tokens, session, change, field, words
 ):
     response = record(client, tokens["admin"], body={**AUDIT, **change})
     assert response.status_code == 422
     assert isinstance(response.json()["detail"], str) and words in response.json()["detail"]
+    if field is not None:  # a refusal of the models: each field's path and Vietnamese message
+        errors = response.json()["errors"]
+        assert [e["field"] for e in errors] == [field]
+        assert words in errors[0]["message"]
     session.expire_all()
     assert session.exec(select(InternalAudit)).all() == []
     assert session.exec(select(Finding)).all() == []
@@ -193,22 +226,27 @@ def test_it_refuses_bad_action_input_naming_the_field(client, tokens):
     early = client.post(
         url("SNGV", "actions"), json={**action, "due": "2026-01-02"}, headers=headers
     )
-    assert (
-        early.status_code == 422 and "due: 02/01/2026 is before its audit" in early.json()["detail"]
-    )
+    assert early.status_code == 422
+    assert early.json()["errors"] == [
+        {
+            "field": "due",
+            "message": "Hạn hoàn thành 02/01/2026 trước cuộc đánh giá 25/BC-ĐGNB (05/10/2026); "
+            "hành động không thể đến hạn trước khi phát hiện.",
+        }
+    ]
     unknown = client.post(url("SNGV", "actions"), json={**action, "finding": 9}, headers=headers)
-    assert unknown.status_code == 422 and "finding" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "không có phát hiện #9" in unknown.json()["detail"]
     email = client.post(
         url("SNGV", "actions"), json={**action, "owner_email": "not-mail"}, headers=headers
     )
-    assert email.status_code == 422 and "email" in email.json()["detail"]
+    assert email.status_code == 422 and "E-mail người phụ trách" in email.json()["detail"]
     assert client.post(url("SNGV", "actions"), json=action, headers=headers).status_code == 201
     unverified = client.post(
         url("SNGV", "actions/1/verify"),
         json={"verified_on": "2026-11-20", "verified_by": "X", "effective": True},
         headers=headers,
     )
-    assert unverified.status_code == 422 and "not done yet" in unverified.json()["detail"]
+    assert unverified.status_code == 422 and "chưa được thực hiện" in unverified.json()["detail"]
 
 
 def test_it_records_objectives_and_computes_achievement(client, tokens, session):
@@ -249,15 +287,19 @@ def test_it_records_objectives_and_computes_achievement(client, tokens, session)
         (
             "objectives",
             {"objectives": [{"indicator": "X", "comparison": "~", "target": 1}]},
-            "comparison",
+            "Mục tiêu 1: so sánh «~» không có",
         ),
         (
             "objectives",
             {"objectives": [{"indicator": " ", "comparison": ">=", "target": 1}]},
-            "indicator: missing",
+            "Mục tiêu 1: chưa nhập Chỉ tiêu.",
         ),
         ("objectives", {"objectives": []}, "objectives"),
-        ("objectives/results", {"results": [{"number": 5, "final_value": 1}]}, "no objective #5"),
+        (
+            "objectives/results",
+            {"results": [{"number": 5, "final_value": 1}]},
+            "không có mục tiêu #5",
+        ),
         ("objectives/results", {"results": [{"number": 1}, {"number": 1}]}, "twice"),
     ],
 )
@@ -274,7 +316,8 @@ def test_it_refuses_a_decision_dated_tomorrow(client, tokens, session):
         json={"ref": "12/QĐ", "issued_on": "2026-11-25"},
         headers=bearer(tokens["admin"]),
     )
-    assert response.status_code == 422 and "issued_on" in response.json()["detail"]
+    assert response.status_code == 422 and "Ngày ban hành 25/11/2026" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "issued_on"
     step = find_step(session=session, agency_code="SNGV", year=2026, key="quality_objectives")
     assert step.state == "open"
 

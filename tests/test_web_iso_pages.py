@@ -28,7 +28,7 @@ AUDIT_FORM = {
     "description_2": "Nên số hoá sổ theo dõi",
     # rows 3-5 left blank, as a browser sends them
     **{f"{k}_{n}": "" for n in (3, 4, 5) for k in ("clause", "unit", "description")},
-    **{f"severity_{n}": "major" for n in (3, 4, 5)},
+    **{f"severity_{n}": "" for n in (3, 4, 5)},  # "— chọn mức độ —"
 }
 
 
@@ -78,7 +78,7 @@ def test_it_refuses_a_finding_without_a_unit_and_keeps_the_form(client, tokens, 
     csrf = signed_in(client)
     response = post(client, AUDITS, csrf, {**AUDIT_FORM, "unit_2": "  "})
     assert response.status_code == 422
-    assert "finding 2: unit: missing" in response.text
+    assert "Phát hiện 2: chưa nhập Bộ phận." in response.text
     assert 'value="25/BC-ĐGNB"' in response.text  # what was typed is kept
     session.expire_all()
     assert session.exec(select(InternalAudit)).all() == []
@@ -164,7 +164,9 @@ def test_it_refuses_an_action_done_in_the_future(client, tokens, session):
     )
     response = post(client, "/agencies/SNGV/2026/actions/1/done", csrf, {"done_on": "25/11/2026"})
     assert response.status_code == 422
-    assert "không được sau ngày hôm nay" in response.text
+    assert "Ngày hoàn thành 25/11/2026 là ngày trong tương lai (hôm nay là 24/11/2026)." in (
+        response.text
+    )
     session.expire_all()
     assert session.exec(select(CorrectiveAction)).one().done_on is None
 
@@ -217,8 +219,9 @@ def test_it_refuses_an_objective_without_a_numeric_target(client, tokens, sessio
         csrf,
         {"indicator_1": "Hồ sơ đúng hạn", "comparison_1": ">=", "target_1": "cao"},
     )
-    assert response.status_code == 422 and "objective 1: target: &#39;cao&#39; is not a number" in (
-        response.text
+    assert (
+        response.status_code == 422
+        and "Mục tiêu 1: giá trị mục tiêu «cao» không phải là số." in (response.text)
     )
     assert session.exec(select(QualityObjective)).all() == []
 
@@ -294,8 +297,28 @@ def test_it_names_the_records_in_the_cycle_history(client, tokens):
     csrf = signed_in(client)
     record_audit(client, csrf)
     page = client.get("/agencies/SNGV?year=2026").text
-    assert (
-        '<td data-label="Nội dung">Ghi nhận</td>'
-        '<td data-label="Bước">Đánh giá nội bộ 2026-10-07 25/BC-ĐGNB</td>'
-    ) in page
-    assert '<td data-label="Nội dung">Tạo mới</td><td data-label="Bước">Phát hiện 2</td>' in page
+    assert "sec_sngv ghi nhận cuộc đánh giá nội bộ 25/BC-ĐGNB ngày " in page
+    assert "sec_sngv ghi nhận phát hiện #2 (" in page
+    assert "scope_units" not in page and "{" not in page.split("<h2>Lịch sử thay đổi</h2>")[1]
+
+
+def test_a_finding_row_has_no_default_severity_and_an_unchosen_one_is_named(
+    client, tokens, session
+):
+    csrf = signed_in(client)
+    form = client.get(AUDITS).text
+    select_1 = re.search(r'<select name="severity_1".*?</select>', form, re.S)
+    assert select_1 and '<option value="">— chọn mức độ —</option>' in select_1.group(0)
+    assert "selected" not in select_1.group(0)  # never "không phù hợp nặng" by default
+    # Rows 1-2 left blank, row 3 filled without choosing a severity: named as the form's row 3.
+    blank = {f"{k}_{n}": "" for n in range(1, 6) for k in ("severity", "clause", "unit")}
+    blank |= {f"description_{n}": "" for n in range(1, 6)}
+    row_3 = {"unit_3": "Văn phòng", "description_3": "Sổ theo dõi chưa cập nhật"}
+    base = {k: v for k, v in AUDIT_FORM.items() if not k[-1].isdigit()}
+    response = post(client, AUDITS, csrf, {**base, **blank, **row_3})
+    assert response.status_code == 422
+    assert "Phát hiện 3: chưa chọn Mức độ; chọn một trong: không phù hợp nặng" in response.text
+    alert = response.text.split('role="alert">')[1].split("</p>")[0]
+    assert "severity" not in alert and "major" not in alert
+    session.expire_all()
+    assert session.exec(select(Finding)).all() == []

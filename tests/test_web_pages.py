@@ -112,7 +112,12 @@ def test_it_marks_a_step_done_from_the_form(client, tokens, session):
     page = client.get(response.headers["location"]).text
     assert "Đã ghi nhận hoàn thành" in page and "177/BC-SNgV" in page
     assert "Trễ 4 ngày" in page
-    assert "web:sec_sngv" in page  # the history
+    # The history tells it as a sentence, never as "state: open" or raw keys.
+    assert (
+        "sec_sngv đánh dấu hoàn thành bước «Báo cáo năm gửi Sở KH&amp;CN» ngày 24/11/2026" in page
+    )
+    assert "Ghi chú: Gửi qua hệ thống" in page
+    assert "state:" not in page and "done_on" not in page and "None" not in page
     session.expire_all()
     step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
     assert (step.state, step.ref, step.done_by) == ("done", "177/BC-SNgV", "web:sec_sngv")
@@ -375,3 +380,11 @@ def test_it_ignores_a_tampered_session_cookie(client, tokens):
     client.cookies.clear()
     client.cookies.set("isocycle_session", payload[:-2] + "AA." + signature)
     assert client.get("/agencies/SNGV").status_code == 303  # back to the login page
+
+
+def test_a_refused_address_names_the_value_in_vietnamese(client, tokens):
+    login(client, "sec_sngv")
+    response = client.get("/agencies/SNGV?year=1999")
+    assert response.status_code == 422
+    assert "Năm không hợp lệ (nhỏ nhất là 2000)." in response.text
+    assert "Input should" not in response.text and "query.year" not in response.text

@@ -132,7 +132,7 @@ def _write(session: Session, row: dict[str, Any]) -> None:
     except ImportFailed as exc:
         session.rollback()
         raise HTTPException(
-            422, "; ".join(f"{p.column}: {p.message}" for p in exc.problems)
+            422, "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
         ) from exc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -123,14 +124,15 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
         )
         if _is_api(request):
             return JSONResponse({"detail": message, "errors": errors}, status_code=422)
-        return _error_page(request, 422, f"Dữ liệu không hợp lệ: {message}")
+        return _error_page(request, 422, _invalid_vi(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) or exc.status_code in (401, 405) and not exc.detail:
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+            body = {"detail": exc.detail}
+            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso_api.py)
+                body["errors"] = exc.errors  # type: ignore[attr-defined]
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(OperationalError)
@@ -144,6 +146,37 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
         return _error_page(request, 503, BUSY_MESSAGE, headers)
 
     return app
+
+
+# The parameters of the pages' addresses and forms, as a person would name them.
+PAGE_PARAMS = {
+    "year": "Năm",
+    "code": "Mã đơn vị",
+    "key": "Bước",
+    "number": "Số thứ tự",
+    "sort": "Cách sắp xếp",
+    "kind": "Loại đơn vị",
+    "page": "Trang",
+    "q": "Từ khoá tìm kiếm",
+}
+
+
+def _invalid_vi(errors: list[dict[str, Any]]) -> str:
+    """A page's refused address or form in Vietnamese, naming each value, never pydantic's words."""
+    parts = []
+    for e in errors:
+        name = next((str(p) for p in reversed(e.get("loc", ())) if isinstance(p, str)), "")
+        label = PAGE_PARAMS.get(name, "Một giá trị trong địa chỉ hoặc biểu mẫu")
+        bounds = e.get("ctx") or {}
+        span = (
+            f" (nhỏ nhất là {bounds['ge']})"
+            if "ge" in bounds
+            else f" (lớn nhất là {bounds['le']})"
+            if "le" in bounds
+            else ""
+        )
+        parts.append(f"{label} không hợp lệ{span}.")
+    return "Dữ liệu không hợp lệ: " + " ".join(dict.fromkeys(parts))
 
 
 ERROR_TITLES = {

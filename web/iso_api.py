@@ -1,7 +1,8 @@
 """The JSON API for issue 4's records: audits with findings, corrective actions, objectives.
 
 Every write goes through models/iso.py, which validates and writes all or nothing; its refusals
-(IsoError, naming the field) answer 422.
+(IsoError) answer 422 with `detail` (Vietnamese text) and `errors`: each refused field's path
+(findings.0.unit) with its Vietnamese message.
 """
 
 from __future__ import annotations
@@ -227,9 +228,17 @@ def _writable(session: Session, viewer: Viewer, code: str) -> Agency:
     return agency
 
 
+class Refused(HTTPException):
+    """A 422 whose body also lists each refused field: {"field": path, "message": Vietnamese}."""
+
+    def __init__(self, exc: iso.IsoError) -> None:
+        super().__init__(422, str(exc))
+        self.errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+
+
 def _refused(session: Session, exc: iso.IsoError) -> HTTPException:
     session.rollback()
-    return HTTPException(422, str(exc))
+    return Refused(exc)
 
 
 def audits_of(session: Session, agency: Agency, year: int, today: date) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from models import iso
+from models import cycles, iso
 from models.tables import Agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
 from web.iso_api import audits_of, iso_rules, objectives_of, working
@@ -57,9 +57,9 @@ def _clean(form: dict[str, str]) -> dict[str, str]:
 
     Control characters are left to the models, which refuse them naming the field.
     """
-    for name, value in form.items():
+    for value in form.values():
         if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise FormError(f"{name}: có ký tự không hợp lệ.")
+            raise FormError("Một ô của biểu mẫu có ký tự không hợp lệ; hãy gõ lại ô vừa dán.")
     return form
 
 
@@ -89,7 +89,9 @@ def _write(
         return show(agency, str(exc))
     except iso.IsoError as exc:
         session.rollback()
-        return show(agency, vi_step_error(str(exc)))
+        # The models' own refusals are Vietnamese; a step's refusal inside one is translated.
+        stepped = isinstance(exc.__cause__, cycles.StepError)
+        return show(agency, vi_step_error(str(exc)) if stepped else str(exc))
     return _back(agency, year, page, message, request)
 
 
@@ -155,10 +157,21 @@ def audit_submit(
     def write(agency: Agency, f: dict[str, str], actor: str) -> str:
         findings = []
         for n in range(1, FINDING_ROWS + 1):
-            row = {k: f.get(f"{k}_{n}", "").strip() for k in ("clause", "unit", "description")}
+            row = {
+                k: f.get(f"{k}_{n}", "").strip()
+                for k in ("severity", "clause", "unit", "description")
+            }
             if not any(row.values()):
-                continue  # a blank row; its severity select always has a value
-            findings.append(iso.FindingIn(severity=f.get(f"severity_{n}", ""), **row))
+                continue  # a blank row (its severity is unchosen too)
+            findings.append(
+                iso.FindingIn(
+                    severity=row["severity"],
+                    unit=row["unit"],
+                    description=row["description"],
+                    clause=row["clause"],
+                    origin=iso.Origin(f"Phát hiện {n}"),
+                )
+            )
         start = _date(f, "start_on", "Ngày bắt đầu")
         end = _date(f, "end_on", "Ngày kết thúc")
         assert start is not None and end is not None  # required
@@ -445,7 +458,13 @@ def objectives_submit(
             }
             if not any(row.values()):
                 continue
-            rows.append(iso.ObjectiveIn(comparison=f.get(f"comparison_{n}", ""), **row))
+            rows.append(
+                iso.ObjectiveIn(
+                    comparison=f.get(f"comparison_{n}", ""),
+                    origin=iso.Origin(f"Mục tiêu {n}"),
+                    **row,
+                )
+            )
         numbers = iso.add_objectives(
             session=session,
             agency_code=agency.code,
@@ -488,8 +507,12 @@ def results_submit(
             if not name.startswith("mid_"):
                 continue
             number = _number(name.removeprefix("mid_"))
-            mid = iso.parse_value(f.get(f"mid_{number}"), f"objective {number}: mid_value")
-            final = iso.parse_value(f.get(f"final_{number}"), f"objective {number}: final_value")
+            mid = iso.parse_value(
+                f.get(f"mid_{number}"), "mid_value", f"Kết quả 6 tháng của mục tiêu {number}"
+            )
+            final = iso.parse_value(
+                f.get(f"final_{number}"), "final_value", f"Kết quả cuối năm của mục tiêu {number}"
+            )
             if mid is not None or final is not None:
                 values[number] = (mid, final)
         iso.record_results(

@@ -19,8 +19,8 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles, iso
-from models.tables import AGENCY, Agency, Step
+from models import cycles, history_text, iso
+from models.tables import AGENCY, Agency, HistoryEntry, Step
 from models.users import authenticate, login_blocked
 from notifications.links import LinkError, check_feed_token, feed_token, read_link
 from web import dashboard as dash
@@ -47,20 +47,6 @@ ROLE_LABELS = {
     "supervisor": "Đơn vị chủ trì",
     "secretary": "Thư ký ISO",
     "viewer": "Chỉ xem",
-}
-ACTION_LABELS = {
-    "done": "Hoàn thành",
-    "done_updated": "Sửa bằng chứng",
-    "waived": "Không áp dụng",
-    "open": "Mở chu kỳ",
-    "create": "Tạo mới",
-    "reopened": "Mở lại",
-    "recorded": "Ghi nhận",
-    "created": "Tạo mới",
-    "updated": "Cập nhật",
-    "verified": "Xác nhận hiệu quả",
-    "not_effective": "Chưa hiệu quả",
-    "results": "Cập nhật kết quả",
 }
 # Steps completed by their records (a corrective action's done and verified dates), never by
 # the step form: the audits page of the agency-year is where they change.
@@ -279,15 +265,22 @@ def agency_page(
         "today": today,
         "rows": [step_view(s, today) for s in steps],
         "can_write": viewer.scope.can_write(agency.id),
-        "history": list(reversed(cycles.history(session=session, agency_id=agency.id, year=year))),
+        "history": _history(session, agency, year),
         "feed_url": f"{settings.base_url.rstrip('/')}/ical/agency/{quote(agency.code)}/"
         f"{feed_token(settings, 'agency', agency.id)}.ics",
         "kind_labels": dash.KIND_LABELS,
-        "action_labels": ACTION_LABELS,
-        "step_titles": {s.key: s.title for s in steps},
         "record_steps": RECORD_STEPS,
     }
     return render(request, "agency.html", ctx, viewer)
+
+
+def _history(
+    session: Session, agency: Agency, year: int
+) -> list[tuple[HistoryEntry, history_text.Described]]:
+    """The agency-year's history, newest first, each entry told as a sentence with its changes."""
+    entries = list(reversed(cycles.history(session=session, agency_id=agency.id, year=year)))
+    names = history_text.history_names(session, entries)
+    return [(h, history_text.describe(h, names)) for h in entries]
 
 
 def _form_context(

@@ -1,0 +1,213 @@
+"""History told as Vietnamese sentences: every key the models write has a label, no raw values."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from models import cycles, iso
+from models.agencies import upsert_agencies
+from models.history_text import (
+    ENTITY_LABELS,
+    FIELD_LABELS,
+    HistoryNames,
+    describe,
+    history_names,
+    label,
+    value_text,
+)
+from models.tables import HistoryEntry
+from models.users import create_user
+from tests.conftest import HEADER, SMALL_PROVINCE
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+TODAY = date(2026, 12, 20)
+# What a shown history must never contain: Python values, dict braces, field keys.
+RAW = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|[{}\[\]]|'|\w+_\w+")
+
+
+def _every_history_write(session, rules) -> None:
+    """Drive every model function that writes history, each kind of action at least once."""
+    create_user(
+        session=session,
+        username="hathuky",
+        password="a-long-password",
+        role="secretary",
+        agency_code="SNGV",
+        full_name="Nguyễn Thị Hà",
+    )
+    moved = [r[:] for r in SMALL_PROVINCE]
+    moved[3][3], moved[3][6] = "HATINH", "Đỗ Thị Hồng"  # TTDVDN: new parent and head
+    upsert_agencies(session=session, header=HEADER, data=moved, actor="web:hathuky")
+    cycles.open_cycle(session=session, year=2026, rules=rules)
+
+    def step(key: str):
+        session.expire_all()
+        return cycles.find_step(session=session, agency_code="SNGV", year=2026, key=key)
+
+    web = "web:hathuky"
+    cycles.mark_done(
+        session=session, step=step("plan"), done_on=date(2026, 1, 19), ref="46/KH-SNgV",
+        note=None, actor=web, today=TODAY,
+    )  # fmt: skip
+    cycles.mark_done(
+        session=session, step=step("plan"), done_on=date(2026, 1, 20), ref="47/KH-SNgV",
+        note="Sửa số", actor=web, today=TODAY,
+    )  # fmt: skip
+    cycles.waive(session=session, step=step("six_month_report"), reason="Sáp nhập", actor=web)
+    cycles.reopen(session=session, step=step("six_month_report"), reason="Nhầm", actor=web)
+
+    finding = iso.FindingIn("nặng", "Văn phòng", "Hồ sơ chưa cập nhật", "7.5.3")
+    iso.record_audit(
+        session=session, agency_code="SNGV", year=2026, start_on=date(2026, 10, 1),
+        end_on=date(2026, 10, 7), ref="25/BC-ĐGNB", team="Đoàn", scope_units=["Văn phòng"],
+        findings=[finding], actor=web, today=TODAY,
+    )  # fmt: skip
+    iso.record_audit(
+        session=session, agency_code="SNGV", year=2026, start_on=date(2026, 11, 2),
+        end_on=date(2026, 11, 2), ref="BB 12/SKHCN", team=None, scope_units=[],
+        findings=[], actor=web, today=TODAY, kind="inspection",
+    )  # fmt: skip
+    iso_rules, working = iso.load_iso_rules(), rules.working
+    iso.add_action(
+        session=session, agency_code="SNGV", year=2026, finding_number=1, owner_name="Hoa",
+        owner_email="hoa@hatinh.example", description="Cập nhật hồ sơ", actor=web,
+        rules=iso_rules, working=working,
+    )  # fmt: skip
+    for effective in (False, True):
+        iso.complete_action(
+            session=session, agency_code="SNGV", year=2026, number=1,
+            done_on=date(2026, 11, 5), actor=web, today=TODAY,
+        )  # fmt: skip
+        iso.verify_action(
+            session=session, agency_code="SNGV", year=2026, number=1,
+            verified_on=date(2026, 11, 10), verified_by="Trưởng phòng", effective=effective,
+            actor=web, today=TODAY, rules=iso_rules, working=working,
+        )  # fmt: skip
+    for ref in ("41/QĐ-SNgV", "42/QĐ-SNgV"):
+        iso.set_objective_decision(
+            session=session, agency_code="SNGV", year=2026, ref=ref,
+            issued_on=date(2026, 1, 24), actor=web, today=TODAY,
+        )  # fmt: skip
+    iso.add_objectives(
+        session=session, agency_code="SNGV", year=2026,
+        objectives=[iso.ObjectiveIn("Hồ sơ đúng hạn", ">=", "98,5", "%")], actor=web, today=TODAY,
+    )  # fmt: skip
+    iso.record_results(
+        session=session, agency_code="SNGV", year=2026, values={1: (97.0, 99.0)},
+        actor=web, today=TODAY,
+    )  # fmt: skip
+    for minutes in ("BB 01", "BB 02"):
+        iso.record_review(
+            session=session, agency_code="SNGV", year=2026, held_on=date(2026, 9, 1),
+            minutes_ref=minutes, decisions="Duy trì", actor=web, today=TODAY,
+            override_reason="Họp trước đánh giá theo chỉ đạo",
+        )  # fmt: skip
+    iso.record_event(
+        session=session, kind="legal_change", number="512/QĐ-UBND",
+        effective_on=date(2026, 3, 1), agency_codes=["SNGV"], actor=web, rules=iso_rules,
+        working=working, title="Sửa đổi quy trình",
+    )  # fmt: skip
+
+
+def _written_literals(name: str) -> set[str]:
+    """Every `entity`/`action` value written as a literal anywhere in models/."""
+    found: set[str] = set()
+    for path in MODELS.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(rf'\b{name}="(\w+)"', text))
+        found |= set(re.findall(rf'"{name}": "(\w+)"', text))
+    return found
+
+
+def _keys(values: object) -> set[str]:
+    if isinstance(values, dict):
+        keys = set(values)
+        for v in values.values():
+            keys |= _keys(v)
+        return keys
+    return set()
+
+
+def test_every_field_key_written_to_history_has_a_label(session, province, rules):
+    _every_history_write(session, rules)
+    entries = session.exec(select(HistoryEntry)).all()
+    # Every kind of record the models write history for is in the scenario above.
+    assert _written_literals("entity") - {e.entity for e in entries} <= {"internal_audit"}
+    assert "internal_audit" in {e.entity for e in entries}
+    actions = {e.action for e in entries}
+    assert _written_literals("action") - actions == set()
+    keys = set().union(*(_keys(e.old) | _keys(e.new) for e in entries))
+    labelled = set(FIELD_LABELS) | {k for labels in ENTITY_LABELS.values() for k in labels}
+    assert keys - labelled == set()
+    assert {"state", "override_reason", "inputs", "parent_id", "effective"} <= keys
+
+    names = history_names(session, entries)
+    for entry in entries:
+        told = describe(entry, names)
+        shown = [told.sentence, *(str(c) for c in told.changes)]
+        for text in shown:
+            assert not RAW.search(text), (entry.entity, entry.action, text)
+
+
+def test_it_tells_a_step_done_as_a_sentence_with_the_user_name(session, opened_2026):
+    create_user(
+        session=session, username="hathuky", password="a-long-password", role="secretary",
+        agency_code="SNGV", full_name="Nguyễn Thị Hà",
+    )  # fmt: skip
+    plan = cycles.find_step(session=session, agency_code="SNGV", year=2026, key="plan")
+    cycles.mark_done(
+        session=session, step=plan, done_on=date(2026, 1, 19), ref="46/KH-SNgV", note=None,
+        actor="web:hathuky", today=TODAY,
+    )  # fmt: skip
+    cycles.mark_done(
+        session=session, step=plan, done_on=date(2026, 1, 21), ref="46/KH-SNgV", note=None,
+        actor="web:hathuky", today=TODAY,
+    )  # fmt: skip
+    entries = session.exec(
+        select(HistoryEntry).where(HistoryEntry.entity == "step").order_by(HistoryEntry.at)
+    ).all()
+    names = history_names(session, entries)
+    done, corrected = (describe(e, names) for e in entries)
+    assert done.sentence == (
+        f"Nguyễn Thị Hà đánh dấu hoàn thành bước «{plan.title}» ngày 19/01/2026, "
+        "số văn bản 46/KH-SNgV"
+    )
+    assert done.changes == []  # the state is the sentence; "state: open" is never shown
+    assert corrected.sentence == f"Nguyễn Thị Hà sửa bằng chứng hoàn thành bước «{plan.title}»"
+    assert [str(c) for c in corrected.changes] == ["Ngày hoàn thành: 19/01/2026 → 21/01/2026"]
+
+
+def test_values_read_as_vietnamese():
+    assert value_text("due", "2026-10-15") == "15/10/2026"
+    assert value_text("effective", True) == "có" and value_text("active", False) == "không"
+    assert value_text("override_reason", None) == "(trống)"
+    assert value_text("state", "waived") == "không áp dụng"
+    assert value_text("severity", "major") == "không phù hợp nặng"
+    assert value_text("kind", "so") == "Sở, ngành"
+    assert value_text("kind", "legal_change", "event") == "Văn bản pháp luật thay đổi"
+    assert value_text("target", 98.5) == "98,5" and value_text("target", 95.0) == "95"
+    assert label("some_new_field") == "Some new field"  # a readable fallback, no underscores
+    entry = HistoryEntry(
+        at=datetime(2026, 10, 1, tzinfo=UTC), actor="web:sec", entity="corrective_action",
+        entity_id="3", action="updated", old={"due": "2026-10-15"}, new={"due": "2026-10-30"},
+    )  # fmt: skip
+    told = describe(entry, HistoryNames(people={"sec": "Nguyễn Thị Hà"}))
+    assert [str(c) for c in told.changes] == ["Hạn: 15/10/2026 → 30/10/2026"]
+    assert told.sentence.startswith("Nguyễn Thị Hà cập nhật hành động khắc phục 3")
+
+
+@pytest.mark.parametrize(
+    ("actor", "shown"),
+    [("system", "Hệ thống"), ("cli:root", "root (dòng lệnh)"), ("Lê Thị Thu", "Lê Thị Thu")],
+)
+def test_actors_are_named_in_words(actor, shown):
+    entry = HistoryEntry(
+        actor=actor, entity="step", entity_id="plan", action="waived", year=2026,
+        new={"state": "waived", "waive_reason": "Sáp nhập"},
+    )  # fmt: skip
+    assert describe(entry).sentence == f"{shown} đánh dấu bước «plan» không áp dụng: Sáp nhập"
