@@ -73,7 +73,11 @@ RECORD_STEP_ERROR = (
 STEP_ERRORS_VI = [
     (r"^ref: ", "Số ký hiệu văn bản là bắt buộc (làm bằng chứng)."),
     (r"is in the future", "Ngày hoàn thành không được sau ngày hôm nay."),
-    (r"is before the cycle year", "Ngày hoàn thành không được trước năm của chu kỳ."),
+    (
+        r"is before (\d\d/\d\d/\d{4}), the earliest completion date accepted for \S+ of (\d+)",
+        r"Ngày hoàn thành không được trước ngày \1, ngày sớm nhất được chấp nhận cho bước này "
+        r"của chu kỳ năm \2.",
+    ),
     (r"needs (\w+) done first", "Phải hoàn thành bước đánh giá nội bộ trước bước này."),
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
     (r"follows its corrective action", RECORD_STEP_ERROR),
@@ -119,8 +123,8 @@ def _user_feed_url(settings: Settings, viewer: Viewer | None) -> str | None:
 
 def vi_step_error(message: str) -> str:
     for pattern, text in STEP_ERRORS_VI:
-        if re.search(pattern, message):
-            return text
+        if found := re.search(pattern, message):
+            return found.expand(text)  # a text may name what the pattern caught, as \1
     return f"Không ghi nhận được: {message}"
 
 
