@@ -18,6 +18,7 @@ from web.iso_api import audits_of, iso_rules, objectives_of, working
 from web.pages import (
     StepYear,
     agency_or_404,
+    date_error,
     parse_vn_date,
     render,
     require_see,
@@ -47,9 +48,20 @@ def _date(form: dict[str, str], name: str, label: str, required: bool = True) ->
     if not text and not required:
         return None
     day = parse_vn_date(text)
-    if day is None or not 2000 <= day.year <= 2100:
-        raise FormError(f"{label}: ngày không hợp lệ (dd/mm/yyyy).")
+    if day is None:
+        raise FormError(date_error(label, text))
     return day
+
+
+def _value(form: dict[str, str], name: str, label: str) -> float | None:
+    """A number typed in a field ("98,7", "98.7" or "98,7%"), or None when it is empty."""
+    text = form.get(name, "")
+    try:
+        return iso.parse_value(text, label)
+    except iso.IsoError:
+        raise FormError(
+            f"{label}: “{text.strip()[:30]}” không phải là số, xin nhập ví dụ 98,7 hoặc 98.7."
+        ) from None
 
 
 def _clean(form: dict[str, str]) -> dict[str, str]:
@@ -445,6 +457,12 @@ def objectives_submit(
             }
             if not any(row.values()):
                 continue
+            for key, label in (
+                ("target", "Mục tiêu"),
+                ("mid_value", "Kết quả 6 tháng"),
+                ("final_value", "Kết quả cuối năm"),
+            ):
+                _value(row, key, f"{label} (dòng {n})")
             rows.append(iso.ObjectiveIn(comparison=f.get(f"comparison_{n}", ""), **row))
         numbers = iso.add_objectives(
             session=session,
@@ -488,8 +506,8 @@ def results_submit(
             if not name.startswith("mid_"):
                 continue
             number = _number(name.removeprefix("mid_"))
-            mid = iso.parse_value(f.get(f"mid_{number}"), f"objective {number}: mid_value")
-            final = iso.parse_value(f.get(f"final_{number}"), f"objective {number}: final_value")
+            mid = _value(f, f"mid_{number}", f"Kết quả 6 tháng của mục tiêu {number}")
+            final = _value(f, f"final_{number}", f"Kết quả cuối năm của mục tiêu {number}")
             if mid is not None or final is not None:
                 values[number] = (mid, final)
         iso.record_results(
