@@ -157,3 +157,23 @@ def test_a_number_it_cannot_read_is_refused_by_its_label(client, tokens):
 )
 def test_vn_number_writes_the_decimal_comma(value, digits, shown):
     assert vn_number(value, digits) == shown
+
+
+def test_the_objectives_decision_of_the_autumn_before_completes_the_year(client, tokens, session):
+    csrf = signed_in(client, OBJECTIVES)
+    decision = {"ref": "12/QĐ-SNgV", "issued_on": "15/12/2025", "csrf_token": csrf}
+    assert client.post(f"{OBJECTIVES}/decision", data=decision).status_code == 303
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="quality_objectives")
+    session.refresh(step)
+    assert (step.state, step.done_on) == ("done", date(2025, 12, 15))
+    assert 'value="15/12/2025"' in client.get(OBJECTIVES).text
+
+
+def test_the_api_takes_a_plan_of_the_autumn_before_and_names_the_earliest_date(client, tokens):
+    url = "/api/v1/agencies/SNGV/cycles/2026/steps/{}/complete"
+    headers = {"Authorization": f"Bearer {tokens['sec_sngv']}"}
+    body = {"done_on": "2025-12-01", "ref": "46/KH-SNgV"}
+    assert client.post(url.format("plan"), json=body, headers=headers).status_code == 200
+    refused = client.post(url.format("annual_report"), json=body, headers=headers)
+    assert refused.status_code == 422
+    assert "before 01/01/2026, the earliest completion date" in refused.json()["detail"]
