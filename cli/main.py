@@ -32,7 +32,10 @@ from cli.serve import serve as serve_command
 from cli.web import register as register_web
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from models.calendar import RuleSet
+    from models.tables import Step
 
 app = typer.Typer(
     help="isocycle: the yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
@@ -178,11 +181,47 @@ def cycle_open(
         typer.echo(f"  ... and {result.updated - len(listed)} more")
 
 
+# The STEP argument of `done` and `waive`; a wrong key lists the right ones (_step_or_fail).
+StepKey = Annotated[
+    str, typer.Argument(help="Step key, e.g. plan or internal_audit; a wrong key lists them.")
+]
+
+
+def _step_or_fail(session: Session, agency: str, year: int, key: str) -> Step:
+    """The step to mark by hand, or exit naming the keys the agency has that year."""
+    from sqlalchemy import select
+
+    from models import cycles
+    from models.tables import AGENCY, STEP
+
+    try:
+        return cycles.find_step(session=session, agency_code=agency, year=year, key=key)
+    except cycles.StepError as exc:
+        # Steps that follow a corrective action are recorded with `isocycle actions`: not listed.
+        valid = session.execute(
+            select(STEP.c.key, STEP.c.title)
+            .join(AGENCY, AGENCY.c.id == STEP.c.agency_id)
+            .where(
+                AGENCY.c.code == agency,
+                STEP.c.year == year,
+                STEP.c.step_type.not_in(cycles.MANAGED_STEP_TYPES),
+            )
+            .order_by(STEP.c.due, STEP.c.key)
+        ).all()
+        if not valid:
+            fail(str(exc))  # an unknown agency, or a year not opened
+        width = max(len(k) for k, _ in valid)
+        fail(
+            f"unknown step {key!r} for {agency} in {year}; its steps (các bước) are:\n"
+            + "\n".join(f"  {k.ljust(width)}  {title}" for k, title in valid)
+        )
+
+
 @app.command()
 def done(
     agency: str,
     year: Year,
-    step: str,
+    step: StepKey,
     on: Annotated[
         str, typer.Option("--on", help="Date of completion / of the document (YYYY-MM-DD).")
     ],
@@ -200,7 +239,7 @@ def done(
     current = parse_day(today, "--today") if today else local_today()
     with session_scope() as session:
         try:
-            target = cycles.find_step(session=session, agency_code=agency, year=year, key=step)
+            target = _step_or_fail(session, agency, year, step)
             changed = cycles.mark_done(
                 session=session,
                 step=target,
@@ -222,7 +261,7 @@ def done(
 def waive(
     agency: str,
     year: Year,
-    step: str,
+    step: StepKey,
     reason: Annotated[str, typer.Option("--reason")],
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
@@ -231,7 +270,7 @@ def waive(
 
     with session_scope() as session:
         try:
-            target = cycles.find_step(session=session, agency_code=agency, year=year, key=step)
+            target = _step_or_fail(session, agency, year, step)
             changed = cycles.waive(session=session, step=target, reason=reason, actor=actor(by))
         except cycles.StepError as exc:
             fail(str(exc))
@@ -287,14 +326,24 @@ def status(
     echo_status(rows)
 
 
+def shorten(text: str, width: int) -> str:
+    """The text, or as many whole words of it as fit in `width` characters followed by "…"."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if text[width - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]  # drop the word that was cut
+    return cut.rstrip(" ,;:-–") + "…"
+
+
 def echo_status(rows: list[dict[str, Any]]) -> None:
     echo_table(
         ["Mã", "Đơn vị", "Bước", "Hạn", "Trạng thái", "Ngày xong", "Số văn bản", "Trễ (ngày)"],
         [
             (
                 r["agency"],
-                r["agency_name"][:40],
-                r["title"][:40],
+                shorten(r["agency_name"], 40),
+                shorten(r["title"], 40),
                 vn_date(r["due"]),
                 STATUS_LABELS[r["status"]],
                 vn_date(r["done_on"]),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import echo_table, engine, ensure_schema, fail, session_scope, settings, to_json
+from cli.serve import warn_local_links
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -68,6 +69,7 @@ def remind(
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
+    warn_local_links(cfg)
     counts = run_job("send-reminders", cfg, when)
     typer.echo(
         f"Reminders decided: {counts['decided']} (in {counts['queued']} e-mails); "
@@ -93,6 +95,7 @@ def digest(
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
+    warn_local_links(cfg)
     try:
         counts = run_job("overseer-digest", cfg, when)
     except ValueError as exc:
@@ -113,6 +116,7 @@ def deliver(
     eng = engine()
     ensure_schema(eng)
     eng.dispose()
+    warn_local_links(cfg)
     counts = run_job("deliver-outbox", cfg, when)
     typer.echo(
         f"Sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "

@@ -39,6 +39,26 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve to any interface
 
 
+def warn_local_links(cfg: Settings) -> None:
+    """Warn on stderr when the site's address in e-mails (ISOCYCLE_BASE_URL) is this machine."""
+    from urllib.parse import urlsplit
+
+    if not is_loopback(urlsplit(cfg.base_url).hostname or "localhost"):
+        return
+    unset = "base_url" not in cfg.model_fields_set
+    typer.secho(
+        f"Cảnh báo: ISOCYCLE_BASE_URL {'chưa đặt, dùng' if unset else 'là'} {cfg.base_url}, nên "
+        "liên kết trong e-mail nhắc việc chỉ mở được trên chính máy này. Hãy đặt "
+        "ISOCYCLE_BASE_URL là địa chỉ trang web mà thư ký ISO truy cập được, ví dụ "
+        "https://iso.hatinh.gov.vn.\n"
+        f"Warning: ISOCYCLE_BASE_URL {'is not set, so links use' if unset else 'is'} "
+        f"{cfg.base_url}: links in e-mails open only on this machine. Set ISOCYCLE_BASE_URL to "
+        "the site's address as its users reach it.",
+        err=True,
+        fg=typer.colors.YELLOW,
+    )
+
+
 def uses_dev_secret(cfg: Settings) -> bool:
     """True when the session-signing key is the checked-in development default or a placeholder."""
     from config.settings import PLACEHOLDER_SECRETS
@@ -135,6 +155,7 @@ def serve(
             'secrets; print(secrets.token_urlsafe(48))"`) and ISOCYCLE_ENVIRONMENT=production, '
             "or bind 127.0.0.1 behind a reverse proxy."
         )
+    warn_local_links(cfg)
     eng = engine()
     ensure_schema(eng)
     stopping = Stopping()

@@ -39,9 +39,19 @@ class StepRule:
     day: int
     month: int
     kinds: frozenset[str]
+    # (month, day) of the year before from which a completion counts for the year, for documents
+    # issued ahead (a December plan for next year); None: from 1 January of the cycle year.
+    earliest: tuple[int, int] | None = None
 
     def nominal_due(self, year: int) -> date:
         return date(year, self.month, self.day)
+
+    def earliest_done(self, year: int) -> date:
+        """The first completion date accepted for this step in the cycle of `year`."""
+        if self.earliest is None:
+            return date(year, 1, 1)
+        month, day = self.earliest
+        return date(year - 1, month, day)
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,22 @@ def _parse_day_month(value: object, where: str) -> tuple[int, int]:
     return day, month
 
 
+def _parse_earliest(value: object, where: str) -> tuple[int, int]:
+    """'-10-01': 1 October of the year before the cycle year, as (month, day)."""
+    text = value if isinstance(value, str) else ""
+    parts = text.split("-")
+    if len(parts) != 3 or parts[0] or not all(p.isdigit() for p in parts[1:]):
+        raise CalendarError(
+            f"{where}: must look like '-10-01' (1 October of the year before), got {value!r}"
+        )
+    month, day = int(parts[1]), int(parts[2])
+    try:
+        date(2023, month, day)  # a day that exists every year
+    except ValueError as exc:
+        raise CalendarError(f"{where}: {value!r} is not a month and day of every year") from exc
+    return month, day
+
+
 def _parse_dates(values: object, where: str) -> frozenset[date]:
     if not isinstance(values, list):
         raise CalendarError(f"{where}: must be a list of YYYY-MM-DD dates")
@@ -183,6 +209,7 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
             if not spec.get(required):
                 raise CalendarError(f"{where}.{required}: missing")
         day, month = _parse_day_month(spec["deadline"], f"{where}.deadline")
+        earliest = spec.get("earliest_done")
         kinds = spec.get("kinds", default_kinds)
         unknown = sorted(set(kinds) - set(AGENCY_KINDS))
         if unknown:
@@ -195,6 +222,11 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
                 day=day,
                 month=month,
                 kinds=frozenset(kinds),
+                earliest=(
+                    None
+                    if earliest is None
+                    else _parse_earliest(earliest, f"{where}.earliest_done")
+                ),
             )
         )
     working = WorkingCalendar(

@@ -364,6 +364,13 @@ def check_by_hand(*, session: Session, step: Step) -> None:
         )
 
 
+def earliest_done(*, session: Session, step: Step) -> date:
+    """The first completion date accepted for a step, from the calendar its year was opened with."""
+    stored = session.execute(select(CYCLE.c.calendar).where(CYCLE.c.year == step.year)).scalar()
+    rule = build_rule_set(stored, f"cycle {step.year}").by_key.get(step.key) if stored else None
+    return rule.earliest_done(step.year) if rule else date(step.year, 1, 1)
+
+
 def check_done_date(
     *,
     session: Session,
@@ -372,16 +379,24 @@ def check_done_date(
     today: date,
     override_reason: str | None = None,
 ) -> None:
-    """Refuse a completion date in the future, before the cycle year, or before a prerequisite.
+    """Refuse a completion date in the future, before the step's earliest date, or before a
+    prerequisite.
 
+    - The earliest date is 1 January of the cycle year, or what the year's calendar sets as the
+      step's `earliest_done` (a plan issued in December for next year).
     - An explicit override reason lifts the prerequisite rule only (the seeds show a review held
       months before the audit); the reason goes into the history.
     """
     check_by_hand(session=session, step=step)
     if done_on > today:
         raise StepError(f"done_on {done_on:%d/%m/%Y} is in the future (today is {today:%d/%m/%Y})")
-    if done_on.year < step.year:
-        raise StepError(f"done_on {done_on:%d/%m/%Y} is before the cycle year {step.year}")
+    if done_on.year < step.year:  # no step's earliest date is after 1 January of its year
+        earliest = earliest_done(session=session, step=step)
+        if done_on < earliest:
+            raise StepError(
+                f"done_on {done_on:%d/%m/%Y} is before {earliest:%d/%m/%Y}, the earliest "
+                f"completion date accepted for {step.key} of {step.year}"
+            )
     required = PREREQUISITES.get(step.step_type)
     if required is None or (override_reason or "").strip():
         return
@@ -420,8 +435,9 @@ def mark_done(
 
     - Marking again with the same data changes nothing; with different data it updates the step
       and keeps the old values in the history.
-    - Refuses (StepError) a date in the future, before the cycle year, or before a prerequisite
-      (unless `override_reason` is given, which is then kept in the history).
+    - Refuses (StepError) a date in the future, before the step's earliest date (see
+      check_done_date), or before a prerequisite (unless `override_reason` is given, which is
+      then kept in the history).
     """
     ref = ref.strip()
     if not ref:

@@ -75,6 +75,10 @@ def test_it_applies_an_override_only_to_the_fields_it_names(tmp_path: Path):
         ('[steps.plan]\nkinds = ["bogus"]\n', "steps.plan.kinds"),
         ('[steps.new_step]\ndeadline = "01/03"\n', "steps.new_step.title"),
         ("[steps.plan\n", "not valid TOML"),
+        ('[steps.plan]\nearliest_done = "10-01"\n', "steps.plan.earliest_done"),
+        ('[steps.plan]\nearliest_done = "-02-29"\n', "steps.plan.earliest_done"),
+        ('[steps.plan]\nearliest_done = "01/10"\n', "steps.plan.earliest_done"),
+        ("[steps.plan]\nearliest_done = 1\n", "steps.plan.earliest_done"),
     ],
 )
 def test_it_refuses_a_bad_calendar_naming_the_field(tmp_path: Path, body: str, message: str):
@@ -82,3 +86,12 @@ def test_it_refuses_a_bad_calendar_naming_the_field(tmp_path: Path, body: str, m
     override.write_text(body, encoding="utf-8")
     with pytest.raises(CalendarError, match=message.replace(".", r"\.")):
         load_rule_set(overrides=[override])
+
+
+def test_plan_objectives_and_steering_committee_count_from_the_autumn_before(rules):
+    earliest = {key: rule.earliest_done(2027) for key, rule in rules.by_key.items()}
+    autumn = {"plan", "steering_committee", "quality_objectives"}
+    assert {k: d for k, d in earliest.items() if k in autumn} == dict.fromkeys(
+        autumn, date(2026, 10, 1)
+    )
+    assert {d for k, d in earliest.items() if k not in autumn} == {date(2027, 1, 1)}

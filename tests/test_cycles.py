@@ -132,13 +132,47 @@ def test_marking_again_keeps_the_old_values_in_history(session, opened_2026):
     ("code", "key", "done_on", "message"),
     [
         ("SNGV", "plan", TODAY + timedelta(days=1), "in the future"),
-        ("SNGV", "plan", date(2025, 12, 31), "before the cycle year"),
+        ("SNGV", "plan", date(2025, 9, 30), "before 01/10/2025, the earliest"),
+        ("SNGV", "internal_audit", date(2025, 12, 31), "before 01/01/2026, the earliest"),
         ("SNGV", "management_review", date(2026, 11, 3), "needs internal_audit done first"),
     ],
 )
 def test_it_refuses_impossible_completions(session, opened_2026, code, key, done_on, message):
     with pytest.raises(StepError, match=message):
         complete(session, code, key, done_on, "1/X")
+
+
+@pytest.mark.parametrize("key", ["plan", "steering_committee", "quality_objectives"])
+@pytest.mark.parametrize("done_on", [date(2025, 10, 1), date(2025, 12, 1)])
+def test_a_plan_issued_the_autumn_before_counts_for_the_year(session, opened_2026, key, done_on):
+    # Offices issue next year's plan, objectives and steering committee from October on.
+    assert complete(session, "SNGV", key, done_on, "46/KH-SNgV")
+    assert get(session, "SNGV", key).done_on == done_on
+
+
+@pytest.mark.parametrize(
+    "key", ["six_month_report", "internal_audit", "annual_report", "objectives_review"]
+)
+def test_other_steps_keep_the_cycle_year_rule(session, opened_2026, key):
+    with pytest.raises(StepError, match="before 01/01/2026, the earliest completion date"):
+        complete(session, "SNGV", key, date(2025, 12, 1), "1/X")
+
+
+def test_the_earliest_date_comes_from_the_calendar_the_year_was_opened_with(
+    session, province, tmp_path
+):
+    from models.calendar import load_rule_set
+
+    override = tmp_path / "late.toml"
+    override.write_text(
+        '[steps.plan]\nearliest_done = "-12-15"\n[steps.internal_audit]\nearliest_done = "-11-01"\n',
+        encoding="utf-8",
+    )
+    open_cycle(session=session, year=2026, rules=load_rule_set(overrides=[override]))
+    with pytest.raises(StepError, match="before 15/12/2025"):
+        complete(session, "SNGV", "plan", date(2025, 12, 1), "46/KH-SNgV")
+    assert complete(session, "SNGV", "plan", date(2025, 12, 15), "46/KH-SNgV")
+    assert complete(session, "SNGV", "internal_audit", date(2025, 11, 3), "12/BC-SNgV")
 
 
 def test_a_review_dated_before_the_audit_is_refused(session, opened_2026):

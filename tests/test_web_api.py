@@ -119,7 +119,7 @@ def test_it_answers_404_for_an_unknown_agency_or_step(client, tokens):
     ("body", "words"),
     [
         ({**COMPLETE, "done_on": "2026-11-25"}, "in the future"),
-        ({**COMPLETE, "done_on": "2025-12-31"}, "before the cycle year"),
+        ({**COMPLETE, "done_on": "2025-09-30"}, "before 01/10/2025, the earliest"),
         ({**COMPLETE, "done_on": "2026-02-30"}, "done_on"),
         ({**COMPLETE, "ref": "   "}, "document number"),
         ({"done_on": "2026-02-20"}, "ref"),

@@ -127,7 +127,7 @@ def test_it_marks_a_step_done_from_the_form(client, tokens, session):
     ("fields", "message"),
     [
         ({"done_on": "2026-11-25", "ref": "1/KH"}, "không được sau ngày hôm nay"),
-        ({"done_on": "31/12/2025", "ref": "1/KH"}, "trước năm của chu kỳ"),
+        ({"done_on": "30/09/2025", "ref": "1/KH"}, "không được trước ngày 01/10/2025"),
         ({"done_on": "30/02/2026", "ref": "1/KH"}, "không hợp lệ"),
         ({"done_on": "2026-02-20", "ref": " "}, "Số ký hiệu văn bản là bắt buộc"),
     ],

@@ -41,6 +41,18 @@ def vn_date(value: object) -> str:
     return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else ""
 
 
+def vn_number(value: object, digits: int = 10) -> str:
+    """A number as Vietnamese write it, with a decimal comma and no trailing zeros: 98,7; 98.
+
+    The default keeps a value as it was typed, so a form shown again saves it unchanged. No
+    thousands separator: the forms read "1.234" as a decimal point, like "1,234".
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+    return "0" if text == "-0" else text.replace(".", ",")
+
+
 def vn_datetime(value: object, settings: Settings) -> str:
     from datetime import datetime
 
@@ -79,6 +91,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     # Autoescape is on for every template: agency names and notes are user input.
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=True)
     env.filters["vn_date"] = vn_date
+    env.filters["vn_number"] = vn_number
     env.filters["vn_datetime"] = lambda v: vn_datetime(v, settings)
     app.state.templates = Jinja2Templates(env=env)
     app.add_middleware(

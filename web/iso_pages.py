@@ -18,6 +18,7 @@ from web.iso_api import audits_of, iso_rules, objectives_of, working
 from web.pages import (
     StepYear,
     agency_or_404,
+    date_error,
     parse_vn_date,
     render,
     require_see,
@@ -47,8 +48,8 @@ def _date(form: dict[str, str], name: str, label: str, required: bool = True) ->
     if not text and not required:
         return None
     day = parse_vn_date(text)
-    if day is None or not 2000 <= day.year <= 2100:
-        raise FormError(f"{label}: ngày không hợp lệ (dd/mm/yyyy).")
+    if day is None:
+        raise FormError(date_error(label, text))
     return day
 
 

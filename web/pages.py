@@ -59,7 +59,11 @@ RECORD_STEP_ERROR = (
 STEP_ERRORS_VI = [
     (r"^ref: ", "Số ký hiệu văn bản là bắt buộc (làm bằng chứng)."),
     (r"is in the future", "Ngày hoàn thành không được sau ngày hôm nay."),
-    (r"is before the cycle year", "Ngày hoàn thành không được trước năm của chu kỳ."),
+    (
+        r"is before (\d\d/\d\d/\d{4}), the earliest completion date accepted for \S+ of (\d+)",
+        r"Ngày hoàn thành không được trước ngày \1, ngày sớm nhất được chấp nhận cho bước này "
+        r"của chu kỳ năm \2.",
+    ),
     (r"needs (\w+) done first", "Phải hoàn thành bước đánh giá nội bộ trước bước này."),
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
     (r"follows its corrective action", RECORD_STEP_ERROR),
@@ -105,19 +109,39 @@ def _user_feed_url(settings: Settings, viewer: Viewer | None) -> str | None:
 
 def vi_step_error(message: str) -> str:
     for pattern, text in STEP_ERRORS_VI:
-        if re.search(pattern, message):
-            return text
+        if found := re.search(pattern, message):
+            return found.expand(text)  # a text may name what the pattern caught, as \1
     return f"Không ghi nhận được: {message}"
 
 
+# A typed date: day/month/year with "/", "." or "-" (19/01/2027, 1/7/2025, 19.01.2027), eight
+# digits from a phone's number pad (19012027), or ISO (2027-01-19) as older pages and scripts send.
+VN_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{2})(\d{2})(\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
 def parse_vn_date(text: str) -> date | None:
+    """A date typed in a form field (see VN_DATE), or None when it is not a real date."""
     text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+    if found := VN_DATE.fullmatch(text):
+        day, month, year = (int(g) for g in found.groups() if g is not None)
+    elif found := ISO_DATE.fullmatch(text):
+        year, month, day = (int(g) for g in found.groups())
+    else:
+        return None
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    return value if 2000 <= value.year <= 2100 else None
+
+
+def date_error(label: str, text: str) -> str:
+    """The Vietnamese refusal of a date field, naming the field by its label."""
+    how = "ngày/tháng/năm, ví dụ 19/01/2027"
+    if not text.strip():
+        return f"{label}: chưa nhập ngày ({how})."
+    return f"{label}: “{text.strip()[:30]}” không hợp lệ, xin nhập {how}."
 
 
 def has_control(text: str) -> bool:
@@ -300,7 +324,7 @@ def _form_context(
 
 def _defaults(step: Step, today: date) -> dict[str, str]:
     return {
-        "done_on": (step.done_on or today).isoformat(),
+        "done_on": f"{step.done_on or today:%d/%m/%Y}",
         "ref": step.ref or "",
         "note": step.note or "",
     }
@@ -312,7 +336,7 @@ def _complete(
     """Apply a completion form; return a Vietnamese error message, or None when stored."""
     done_on = parse_vn_date(form.get("done_on", ""))
     if done_on is None:
-        return "Ngày hoàn thành không hợp lệ (dd/mm/yyyy)."
+        return date_error("Ngày ban hành / hoàn thành", form.get("done_on", ""))
     ref, note = form.get("ref", "")[:200], form.get("note", "")[:2000]
     try:
         printable(ref, "ref")
