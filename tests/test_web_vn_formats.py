@@ -142,7 +142,7 @@ def test_a_number_it_cannot_read_is_refused_by_its_label(client, tokens):
     results = {"mid_1": "97,3,1", "final_1": "", "csrf_token": csrf}
     response = client.post(f"{OBJECTIVES}/results", data=results)
     assert response.status_code == 422
-    assert "Kết quả 6 tháng của mục tiêu 1: “97,3,1” không phải là số" in response.text
+    assert "Kết quả 6 tháng của mục tiêu 1 «97,3,1» không phải là số." in response.text
 
 
 @pytest.mark.parametrize(
