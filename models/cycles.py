@@ -457,6 +457,41 @@ def mark_done(
     return True
 
 
+def complete_from_record(
+    *,
+    session: Session,
+    step: Step,
+    done_on: date,
+    ref: str,
+    actor: str,
+    today: date,
+    note: str | None = None,
+    replaces: tuple[date, str] | None = None,
+    override_reason: str | None = None,
+    check: bool = True,
+) -> bool:
+    """Complete a step from a record (audit, decision, review...); return False if unchanged.
+
+    - A step already done keeps its first completion: a later record (a second audit, a new
+      action, results entered again) never moves its date, so an on-time step never turns late.
+    - Only a correction of the record that completed it moves it: `replaces` is that record's
+      old (date, document number), and the step changes only if it still shows exactly those.
+    """
+    if step.state == STEP_DONE and (replaces is None or (step.done_on, step.ref) != replaces):
+        return False
+    return mark_done(
+        session=session,
+        step=step,
+        done_on=done_on,
+        ref=ref,
+        note=note,
+        actor=actor,
+        today=today,
+        check=check,
+        override_reason=override_reason,
+    )
+
+
 def reopen(
     *, session: Session, step: Step, reason: str, actor: str, now: datetime | None = None
 ) -> bool:

@@ -532,10 +532,15 @@ def _complete_step(
     actor: str,
     today: date,
     override_reason: str | None = None,
+    replaces: tuple[date, str] | None = None,
 ) -> None:
-    """Mark the step a record completes; a refusal rolls back the whole write as an IsoError."""
+    """Complete the step a record stands for, keeping a first completion by another record.
+
+    `replaces` is the record's old (date, number) when it is corrected (see
+    cycles.complete_from_record). A refusal rolls back the whole write as an IsoError.
+    """
     try:
-        cycles.mark_done(
+        cycles.complete_from_record(
             session=session,
             step=step,
             done_on=done_on,
@@ -544,6 +549,7 @@ def _complete_step(
             actor=actor,
             today=today,
             override_reason=override_reason,
+            replaces=replaces,
         )
     except cycles.StepError as exc:
         raise _fail_step(session, exc) from exc
@@ -637,6 +643,7 @@ def record_audit(
 ) -> InternalAudit:
     """Record an audit with its findings; an internal audit completes the year's internal_audit.
 
+    - The step keeps the first audit that completed it: a second audit of the year leaves it.
     - An inspection (kind "inspection", ref = the biên bản) gives its actions the longer default.
     - Refuses a finding without severity, unit or description, and dates outside the year.
     """
@@ -1130,9 +1137,14 @@ def verify_action(
 
 
 def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> None:
-    """Complete the year's corrective_actions step when every action is closed, else reopen it."""
+    """Complete the year's corrective_actions step when every action is closed.
+
+    - Once done it stays done: an action added later (a second audit, an inspection) or found
+      not effective has its own steps, due and reminded, and never turns the year's step late.
+    - A waived step is reopened while an action is not closed.
+    """
     step = _step(session, agency, year, "corrective_actions")
-    if step is None:
+    if step is None or step.state == STEP_DONE:
         return
     session.flush()
     actions = session.exec(
@@ -1144,12 +1156,11 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
         return
     if all(is_closed(a) for a in actions):
         last = max(a.verified_on for a in actions if a.verified_on is not None)
-        cycles.mark_done(
+        cycles.complete_from_record(
             session=session,
             step=step,
             done_on=last,
             ref=f"{len(actions)}/{len(actions)} HĐKH đã xác nhận hiệu quả",
-            note=None,
             actor=actor,
             today=last,
             check=False,
@@ -1279,7 +1290,8 @@ def set_objective_decision(
     actor: str,
     today: date,
 ) -> ObjectiveDecision:
-    """Record the decision issuing the year's objectives; it completes quality_objectives."""
+    """Record (or correct) the decision issuing the year's objectives; it completes
+    quality_objectives, unless the step was already completed otherwise (it keeps that)."""
     agency = get_agency(session, agency_code)
     ref_text = _text(ref, "ref", 200, required=True) or ""
     _check_not_future(issued_on, today, "issued_on")
@@ -1290,6 +1302,7 @@ def set_objective_decision(
         )
     ).one_or_none()
     old = None if decision is None else {"ref": decision.ref, "issued_on": decision.issued_on}
+    replaces = None if decision is None else (decision.issued_on, decision.ref)
     if decision is None:
         decision = ObjectiveDecision(
             agency_id=agency.id, year=year, ref=ref_text, issued_on=issued_on
@@ -1315,6 +1328,7 @@ def set_objective_decision(
         note=None,
         actor=actor,
         today=today,
+        replaces=replaces,
     )
     session.commit()
     return decision
@@ -1430,7 +1444,8 @@ def _complete_objectives_review(
 
     - Dated `results_on`, or today when the last final value is entered without a date.
     - An explicit `results_on` while values are missing is refused; without one, nothing happens.
-    - A step already done keeps its date unless a new `results_on` is given.
+    - A step already done keeps its completion: results entered or corrected later never move
+      it (a wrong date is corrected on the step itself).
     """
     o = table_of(QualityObjective).c
     total, missing = session.execute(
@@ -1452,7 +1467,7 @@ def _complete_objectives_review(
         if results_on is None:
             return
         raise IsoError(f"{agency.code} has no objectives_review step in {year}; open the cycle")
-    if results_on is None and step.state == STEP_DONE:
+    if step.state == STEP_DONE:
         return
     on = results_on or today
     decision = session.exec(
@@ -1564,6 +1579,7 @@ def record_review(
 ) -> ManagementReview:
     """Record (or correct) the year's management review; it completes management_review.
 
+    - Correcting the review moves the step with it; a step completed otherwise keeps that.
     - A review dated before the year's internal audit is refused unless an override reason is
       given; the reason is stored on the review and in the history.
     """
@@ -1581,9 +1597,11 @@ def record_review(
         )
     ).one_or_none()
     old = None
+    replaces = None
     if review is None:
         review = ManagementReview(agency_id=agency.id, year=year, held_on=held_on, minutes_ref=ref)
     else:
+        replaces = (review.held_on, review.minutes_ref)
         old = {
             "held_on": review.held_on,
             "minutes_ref": review.minutes_ref,
@@ -1625,6 +1643,7 @@ def record_review(
         actor=actor,
         today=today,
         override_reason=reason,
+        replaces=replaces,
     )
     session.commit()
     return review
