@@ -176,6 +176,11 @@ def cycle_open(
         )
     if result.updated > len(listed):
         typer.echo(f"  ... and {result.updated - len(listed)} more")
+    if result.waived:
+        typer.echo(
+            f"{result.waived} untouched step(s) waived: the agency lacks the step they require "
+            "(see each agency's history)"
+        )
 
 
 @app.command()
