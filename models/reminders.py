@@ -33,6 +33,7 @@ from sqlmodel import Column, Field, Session, SQLModel
 from config.settings import DEFAULT_REMINDER_POLICY
 from models.calendar import WorkingCalendar
 from models.cycles import agency_exists_on
+from models.overdue import overdue_steps
 from models.tables import AGENCY, STEP, STEP_OPEN, instant, table_of, utcnow
 
 PENDING = "pending"
@@ -458,12 +459,14 @@ def queue_overseer_digest(
     now: datetime,
     overseer_code: str,
 ) -> int:
-    """Queue this ISO week's digest of every overdue open step for the overseer; return 0 or 1.
+    """Queue this ISO week's digest of every overdue step for the overseer; return 0 or 1.
 
     The key is the ISO week and address, so running it again (or on a later day of the same
-    week, to catch up a missed Monday) queues nothing more. Rows are grouped by parent agency.
+    week, to catch up a missed Monday) queues nothing more. Steps are counted as every view
+    counts them (models/overdue.py) and grouped by year, newest first, then by parent agency;
+    the payload names the years it covers: this year, and every year with an overdue step.
     """
-    a, s = AGENCY.c, STEP.c
+    a = AGENCY.c
     overseer = session.execute(
         select(a.secretary_email, a.secretary_name, a.head_email, a.head_name).where(
             a.code == overseer_code
@@ -474,45 +477,30 @@ def queue_overseer_digest(
     to = _norm(overseer.secretary_email) or _norm(overseer.head_email)
     if to is None:
         raise ValueError(f"overseer {overseer_code}: has neither a secretary nor a head e-mail")
-    parent = AGENCY.alias("parent")
-    rows = session.execute(
-        select(
-            a.code,
-            a.name,
-            a.active,
-            a.valid_from,
-            a.valid_to,
-            parent.c.code.label("parent_code"),
-            parent.c.name.label("parent_name"),
-            s.key,
-            s.title,
-            s.year,
-            s.due,
-        )
-        .join_from(STEP, AGENCY, a.id == s.agency_id)
-        .outerjoin(parent, parent.c.id == a.parent_id)
-        .where(s.state == STEP_OPEN, s.due < today)
-        .order_by(parent.c.code, a.code, s.due, s.key)
-    ).all()
-    groups: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if not agency_exists_on(r, today):
-            continue
+    steps = overdue_steps(session=session, today=today)
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for st in steps:
         group = groups.setdefault(
-            r.parent_code or "",
-            {"parent_code": r.parent_code, "parent_name": r.parent_name, "rows": []},
+            (st.year, st.parent_code or ""),
+            {
+                "year": st.year,
+                "parent_code": st.parent_code,
+                "parent_name": st.parent_name,
+                "rows": [],
+            },
         )
         group["rows"].append(
             {
-                "code": r.code,
-                "name": r.name,
-                "key": r.key,
-                "title": r.title,
-                "year": r.year,
-                "due": r.due.isoformat(),
-                "days_overdue": (today - r.due).days,
+                "code": st.code,
+                "name": st.name,
+                "key": st.key,
+                "title": st.title,
+                "year": st.year,
+                "due": st.due.isoformat(),
+                "days_overdue": st.days_overdue,
             }
         )
+    years = sorted({today.year} | {st.year for st in steps}, reverse=True)
     iso = today.isocalendar()
     cc = _norm(overseer.head_email)
     digest_id = uuid.uuid4()
@@ -529,7 +517,7 @@ def queue_overseer_digest(
                 "to_name": overseer.secretary_name or overseer.head_name,
                 "cc": [cc] if cc and cc != to else [],
                 "as_of": today,
-                "payload": {"groups": list(groups.values())},
+                "payload": {"years": years, "groups": list(groups.values())},
                 "status": PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
