@@ -646,6 +646,16 @@ def step_status(state: str, due: date, today: date) -> str:
     return STATUS_OVERDUE if today > due else STATUS_PENDING
 
 
+def deadline_words(days_left: int) -> str:
+    """Calendar days to a deadline in the words every page, mail and log uses: "Còn 7 ngày",
+    "Đến hạn hôm nay", "Quá hạn 303 ngày" (days_left < 0 is overdue)."""
+    if days_left > 0:
+        return f"Còn {days_left} ngày"
+    if days_left == 0:
+        return "Đến hạn hôm nay"
+    return f"Quá hạn {-days_left} ngày"
+
+
 def days_overdue(state: str, due: date, today: date) -> int:
     return max((today - due).days, 0) if state == STEP_OPEN else 0
 

@@ -44,6 +44,10 @@ FAILED = "failed"
 # Every step of the delivery was done, waived or re-dated before it could be sent.
 CANCELLED = "cancelled"
 DELIVERY_STATUSES = (PENDING, SENDING, SENT, RETRY, FAILED, CANCELLED)
+# How a sent delivery left: over an SMTP server, or written to an .eml file in the outbox folder
+# (no SMTP server configured), which nobody receives until someone sends it on.
+TRANSPORT_SMTP = "smtp"
+TRANSPORT_FILE = "file"
 
 KIND_REMINDER = "reminder"
 KIND_DIGEST = "digest"
@@ -253,6 +257,8 @@ class Delivery(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)
     claimed_at: datetime | None = instant(default=None)
     sent_at: datetime | None = instant(default=None)
+    # TRANSPORT_SMTP or TRANSPORT_FILE once sent; None before (or sent before it was recorded).
+    transport: str | None = Field(default=None, max_length=16)
     created_at: datetime = instant(default_factory=utcnow)
 
 
@@ -562,6 +568,7 @@ def outbox_rows(
         d.last_error,
         d.next_attempt_at,
         d.sent_at,
+        d.transport,
         d.created_at,
         select(func.count())
         .select_from(DELIVERY_ITEM)
@@ -590,7 +597,7 @@ def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> l
 
     A reminder sent to the secretary and to an assignee appears once per mail. Fields: decided_on,
     stage, escalated, due, step key and title, and the delivery's recipient, status, attempts,
-    last error and sent_at (None for a reminder whose mail is not yet queued).
+    last error, sent_at and transport (None for a reminder whose mail is not yet queued).
     """
     r, s, i, d = REMINDER.c, STEP.c, DELIVERY_ITEM.c, DELIVERY.c
     rows = session.execute(
@@ -610,6 +617,7 @@ def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> l
             d.attempts,
             d.last_error,
             d.sent_at,
+            d.transport,
         )
         .join_from(REMINDER, STEP, s.id == r.step_id)
         .outerjoin(DELIVERY_ITEM, i.reminder_id == r.id)

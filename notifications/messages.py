@@ -11,6 +11,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from config.settings import Settings
+from models.cycles import deadline_words
 from models.overdue import count_by_year
 from models.reminders import ROLE_ASSIGNEE, ReminderPolicy
 from notifications.links import step_link
@@ -58,12 +59,9 @@ def step_url(base_url: str, code: str, year: int, key: str) -> str:
 
 
 def when(days: int) -> str:
-    """Days left or overdue, in words."""
-    if days > 0:
-        return f"còn {days} ngày"
-    if days == 0:
-        return "đến hạn hôm nay"
-    return f"quá hạn {-days} ngày"
+    """Days left or overdue, in the words of the pages and the reminder log, mid-sentence."""
+    words = deadline_words(days)
+    return words[:1].lower() + words[1:]
 
 
 def years_text(years: Sequence[int]) -> str:
