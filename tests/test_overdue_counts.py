@@ -60,6 +60,11 @@ def test_the_digest_counts_each_year_as_the_dashboard_does_and_names_the_years(
     assert [r.code for r in board_2026.overdue("code")] == ["HATINH", "SKHCN", "TTDVDN", "UB18073"]
     # Thuận Lộc no longer exists: nobody is reminded or chased about it, in any view.
     assert [r.code for r in board_2025.overdue("code")] == ["SCT"]
+    # The per-step counts agree with the list.
+    assert {c.key: c.overdue for c in board_2025.columns if c.overdue} == {"annual_report": 1}
+    assert {c.key: c.overdue for c in board_2026.columns if c.overdue} == dict.fromkeys(
+        ("plan", "steering_committee", "quality_objectives"), 4
+    )
 
     smtp = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": sink.port})
     digest_pass(session=session, settings=smtp, policy=load_policy(), now=NOW)

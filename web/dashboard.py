@@ -95,8 +95,8 @@ def build_dashboard(
 
     - `parent_id` keeps that agency and everything under it; `kind` keeps one kind of agency.
     - Columns are the calendar steps (key == step type); event steps count in the overdue list.
-    - The overdue list counts as every view does (models.overdue): the digest's figure for the
-      year is the same.
+    - The overdue list and the per-step overdue counts count as every view does
+      (models.overdue): the digest's figures for the year are the same.
     """
     a, s = AGENCY.c, STEP.c
     agencies = session.execute(select(a.id, a.code, a.name, a.kind, a.parent_id)).all()
@@ -120,6 +120,9 @@ def build_dashboard(
         and (kind is None or r.kind == kind)
     }
     columns: dict[str, Column] = {}
+    # Overdue as every view counts it (an agency no longer in operation is chased by nobody).
+    late_steps = overdue_steps(session=session, today=today, years=[year])
+    late = {(one.agency_id, one.key) for one in late_steps}
     steps = session.execute(
         select(s.agency_id, s.key, s.step_type, s.title, s.due, s.state, s.done_on).where(
             s.year == year
@@ -143,12 +146,12 @@ def build_dashboard(
         if status != STATUS_WAIVED:
             col.total += 1
             col.done += status == STATUS_DONE
-            col.overdue += status == STATUS_OVERDUE
-    for late in overdue_steps(session=session, today=today, years=[year]):
-        row = rows.get(late.agency_id)
+            col.overdue += (st.agency_id, st.key) in late
+    for one in late_steps:
+        row = rows.get(one.agency_id)
         if row is not None:
-            row.overdue_steps.append(late.title)
-            row.max_overdue = max(row.max_overdue, late.days_overdue)
+            row.overdue_steps.append(one.title)
+            row.max_overdue = max(row.max_overdue, one.days_overdue)
     ordered = sorted(columns.values(), key=lambda c: (c.due, c.key))
     shown = sorted((r for r in rows.values() if r.cells or r.overdue_steps), key=lambda r: r.code)
     return Dashboard(year, today, ordered, shown, kinds)
