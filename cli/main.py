@@ -179,6 +179,11 @@ def cycle_open(
         )
     if result.updated > len(listed):
         typer.echo(f"  ... and {result.updated - len(listed)} more")
+    if result.waived:
+        typer.echo(
+            f"{result.waived} untouched step(s) waived: the agency lacks the step they require "
+            "(see each agency's history)"
+        )
 
 
 # The STEP argument of `done` and `waive`; a wrong key lists the right ones (_step_or_fail).
@@ -279,9 +284,13 @@ def waive(
     )
 
 
-def _status_rows(year: int, agency: str | None, today: str | None) -> list[dict[str, Any]]:
+def _status_rows(
+    year: int, agency: str | None, today: str | None
+) -> tuple[list[dict[str, Any]], str]:
+    """The year's step rows, and the overdue figure counted as the dashboard and digest do."""
     from models import agencies as agency_rules
     from models import cycles
+    from models.overdue import count_by_year, overdue_steps
 
     current = parse_day(today, "--today") if today else local_today()
     with session_scope() as session:
@@ -291,7 +300,15 @@ def _status_rows(year: int, agency: str | None, today: str | None) -> list[dict[
             if found is None:
                 fail(f"--agency: unknown agency {agency!r}")
             ids = list(agency_rules.iter_subtree_ids(session=session, root_id=found.id))
-        return cycles.status_rows(session=session, year=year, today=current, agency_ids=ids)
+        rows = cycles.status_rows(session=session, year=year, today=current, agency_ids=ids)
+        late = overdue_steps(session=session, today=current, years=[year])
+    shown = {r["agency"] for r in rows}
+    (count,) = count_by_year(((s.year, s.code) for s in late if s.code in shown), [year])
+    summary = (
+        f"Năm {year}, tính đến {vn_date(current)}: {count.agencies} đơn vị có {count.steps} việc "
+        "quá hạn (đơn vị đang hoạt động; cách tính như trang Tổng hợp và thư tổng hợp tuần)"
+    )
+    return rows, summary
 
 
 @app.command()
@@ -306,7 +323,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show every step of a year: due dates, status, evidence, days overdue or late."""
-    rows = _status_rows(year, agency, today)
+    rows, summary = _status_rows(year, agency, today)
     if as_json:
         keys = (
             "agency",
@@ -324,6 +341,7 @@ def status(
         typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
         return
     echo_status(rows)
+    typer.echo(summary)
 
 
 def shorten(text: str, width: int) -> str:
@@ -381,7 +399,7 @@ def demo(
         counts = load_demo(session=session, rules=rules(), today=current)
         accounts = create_demo_users(session=session)
     typer.echo(f"Demo loaded: {counts}")
-    rows = _status_rows(current.year, None, current.isoformat())
+    rows, _ = _status_rows(current.year, None, current.isoformat())
     overdue = [r for r in rows if r["status"] == "overdue"]
     typer.echo(
         f"\nCác bước quá hạn năm {current.year} (overdue steps), tính đến {vn_date(current)}:\n"

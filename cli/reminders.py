@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -50,6 +51,21 @@ def run_job(job: str, cfg: Settings, now: str | None) -> dict[str, Any]:
     return result
 
 
+def delivered(counts: dict[str, Any], cfg: Settings) -> str:
+    """How many mails left, in words that never call a file written to the outbox folder "sent".
+
+    The counts say how each mail went (a Prefect worker may have other settings than this
+    command); with none of either, this command's own settings decide which is reported.
+    """
+    sent, written = counts.get("sent", 0), counts.get("written", 0)
+    parts = []
+    if sent or cfg.emails_enabled:
+        parts.append(f"sent: {sent}")
+    if written or not cfg.emails_enabled:
+        parts.append(f"written to files in {Path(cfg.mail_outbox_dir).resolve()}: {written}")
+    return "; ".join(parts)
+
+
 @app.command()
 def remind(
     now: Annotated[
@@ -73,7 +89,7 @@ def remind(
     counts = run_job("send-reminders", cfg, when)
     typer.echo(
         f"Reminders decided: {counts['decided']} (in {counts['queued']} e-mails); "
-        f"sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "
+        f"{delivered(counts, cfg)}; left to retry: {counts['waiting_retry']}; "
         f"failed: {counts['failed']}"
         + (f"; cancelled (steps closed): {counts['cancelled']}" if counts["cancelled"] else "")
     )
@@ -101,7 +117,7 @@ def digest(
     except ValueError as exc:
         fail(str(exc))
     typer.echo(
-        f"Digest queued: {counts['queued']}; sent: {counts['sent']}; "
+        f"Digest queued: {counts['queued']}; {delivered(counts, cfg)}; "
         f"retry: {counts['retry']}; failed: {counts['failed']}"
     )
 
@@ -118,8 +134,9 @@ def deliver(
     eng.dispose()
     warn_local_links(cfg)
     counts = run_job("deliver-outbox", cfg, when)
+    done = delivered(counts, cfg)
     typer.echo(
-        f"Sent: {counts['sent']}; left to retry: {counts['waiting_retry']}; "
+        f"{done[:1].upper()}{done[1:]}; left to retry: {counts['waiting_retry']}; "
         f"failed: {counts['failed']}"
     )
 
@@ -147,6 +164,7 @@ def outbox(
             "last_error",
             "next_attempt_at",
             "sent_at",
+            "transport",
             "created_at",
             "items",
         )
@@ -158,7 +176,7 @@ def outbox(
             (
                 r["to_addr"],
                 r["kind"],
-                r["status"],
+                "written to file" if r["transport"] == "file" else r["status"],
                 r["attempts"],
                 r["items"],
                 r["created_at"].strftime("%Y-%m-%d %H:%M"),

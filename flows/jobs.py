@@ -109,6 +109,7 @@ def deliver_outbox(
         waiting = outbox_counts(session=session)[RETRY]
     return {
         "sent": done.sent,
+        "written": done.written,
         "retry": done.retry,
         "failed": done.failed,
         "cancelled": done.cancelled,

@@ -31,7 +31,11 @@ class CalendarError(ValueError):
 
 @dataclass(frozen=True)
 class StepRule:
-    """One step of the yearly cycle with its default deadline (day, month)."""
+    """One step of the yearly cycle with its default deadline (day, month).
+
+    `requires` names a step it builds on: an agency without that step in a year (it did not
+    exist on that step's deadline, or is not of its kinds) does not get this one either.
+    """
 
     key: str
     title: str
@@ -42,6 +46,7 @@ class StepRule:
     # (month, day) of the year before from which a completion counts for the year, for documents
     # issued ahead (a December plan for next year); None: from 1 January of the cycle year.
     earliest: tuple[int, int] | None = None
+    requires: str | None = None
 
     def nominal_due(self, year: int) -> date:
         return date(year, self.month, self.day)
@@ -227,8 +232,10 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
                     if earliest is None
                     else _parse_earliest(earliest, f"{where}.earliest_done")
                 ),
+                requires=str(spec.get("requires") or "").strip() or None,
             )
         )
+    _check_requires(steps, source)
     working = WorkingCalendar(
         extra_holidays=_parse_dates(data.get("extra_holidays", []), f"{source}: extra_holidays"),
         extra_working_days=_parse_dates(
@@ -242,6 +249,48 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
         working=working,
         data=_jsonable(data),
     )
+
+
+def _check_requires(steps: list[StepRule], source: str) -> None:
+    """Refuse a `requires` that names no step of this calendar, or that goes round in a circle."""
+    by_key = {s.key: s for s in steps}
+    for step in steps:
+        seen = [step.key]
+        current = step
+        while current.requires is not None:
+            where = f"{source}: steps.{current.key}.requires"
+            if current.requires not in by_key:
+                raise CalendarError(
+                    f"{where}: {current.requires!r} is not a step of this calendar (unknown or "
+                    'disabled); name another step, or set requires = "" to drop the dependency'
+                )
+            if current.requires in seen:
+                raise CalendarError(f"{where}: steps require each other ({' -> '.join(seen)})")
+            seen.append(current.requires)
+            current = by_key[current.requires]
+
+
+def with_default_requires(data: Mapping[str, Any], default: RuleSet) -> dict[str, Any]:
+    """A calendar stored before steps had `requires`, given the default calendar's dependencies.
+
+    Only when no step of `data` says `requires` at all, and only for a required step it has: a
+    calendar that sets them (even to "") is taken as it is.
+    """
+    steps = data.get("steps")
+    if not isinstance(steps, Mapping) or any(
+        isinstance(spec, Mapping) and "requires" in spec for spec in steps.values()
+    ):
+        return dict(data)
+    added = {
+        key: {**spec, "requires": rule.requires}
+        for key, spec in steps.items()
+        if isinstance(spec, Mapping)
+        and (rule := default.by_key.get(key)) is not None
+        and rule.requires is not None
+        and isinstance(steps.get(rule.requires), Mapping)
+        and steps[rule.requires].get("enabled", True) is not False
+    }
+    return {**data, "steps": {**steps, **added}}
 
 
 def _jsonable(value: Any) -> Any:

@@ -155,9 +155,12 @@ def record_outcome(
     policy: ReminderPolicy,
     token: str,
     renew: bool = True,
+    transport: str | None = None,
 ) -> Recorded:
     """Store one attempt's result on the delivery (if we still hold it) and as an attempt row,
     and with `renew` set the claim on the rest of the batch to `now`, in one transaction.
+
+    A sent delivery keeps `transport`: over SMTP, or only written to a file.
 
     A temporary failure becomes `retry` with a backoff, or `failed` once max_attempts is reached;
     it is never retried forever. `now` is the time of the attempt (the pass's clock, advanced).
@@ -179,6 +182,7 @@ def record_outcome(
     }
     if status == SENT:
         values["sent_at"] = now
+        values["transport"] = transport
     d = DELIVERY.c
     conn = session.connection()
     conn.execute(

@@ -12,7 +12,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from models.calendar import RuleSet, build_rule_set
+from models.calendar import RuleSet, StepRule, build_rule_set, with_default_requires
 from models.tables import (
     AGENCY,
     CYCLE,
@@ -54,6 +54,8 @@ class OpenResult:
     updated: int = 0
     unchanged: int = 0
     skipped_touched: int = 0
+    # Untouched steps waived because the agency lacks the step they require (opened earlier).
+    waived: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -83,7 +85,11 @@ def open_cycle(
 ) -> OpenResult:
     """Create the year's steps for every agency the rules apply to, a chunk of agencies per commit.
 
-    - An agency gets a step only if it exists on the step's nominal deadline.
+    - An agency gets a step only if it exists on the step's nominal deadline, and only if it
+      has the step it requires (calendar `requires`): a ward formed on 1/7 gets no review of
+      objectives it never had to issue.
+    - A step opened before that rule, never touched, whose required step the agency lacks is
+      waived with the reason and a history entry (not deleted: reminders may point at it).
     - Running it again creates nothing; after a calendar change, steps nobody has touched take
       the new deadlines and titles, and touched steps are left alone and counted.
     - The year's calendar is stored first, so a run stopped midway is completed by running it
@@ -104,8 +110,8 @@ def open_cycle(
         if not agencies:
             break
         after = agencies[-1].id
-        _open_chunk(session, year, rules, agencies, due_by_rule, now, result)
-    if result.created or result.updated:
+        _open_chunk(session, year, rules, agencies, due_by_rule, now, result, actor)
+    if result.created or result.updated or result.waived:
         session.add(
             HistoryEntry(
                 actor=actor,
@@ -116,6 +122,7 @@ def open_cycle(
                 new={
                     "created": result.created,
                     "updated": result.updated,
+                    "waived": result.waived,
                     "calendar": f"{rules.name} {rules.version}",
                 },
             )
@@ -161,8 +168,9 @@ def _open_chunk(
     due_by_rule: dict[str, tuple[date, date]],
     now: datetime,
     result: OpenResult,
+    actor: str,
 ) -> None:
-    """Create and update the steps of these agencies (ordered by id) in one commit."""
+    """Create, update or waive the steps of these agencies (ordered by id) in one commit."""
     s = STEP.c
     # An IN list, not an id range: with a range SQLite's planner picks the (year, ...) index and
     # reads the whole year's steps for every chunk.
@@ -170,7 +178,15 @@ def _open_chunk(
         (r.agency_id, r.key): r
         for r in session.execute(
             select(
-                s.id, s.agency_id, s.key, s.title, s.legal_basis, s.nominal_due, s.due, s.touched_at
+                s.id,
+                s.agency_id,
+                s.key,
+                s.title,
+                s.legal_basis,
+                s.nominal_due,
+                s.due,
+                s.state,
+                s.touched_at,
             ).where(
                 s.agency_id.in_([agency.id for agency in agencies]),
                 s.year == year,
@@ -180,7 +196,9 @@ def _open_chunk(
     }
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    waives: list[tuple[Any, str]] = []
     for agency in agencies:
+        gets: dict[str, bool] = {}
         for rule in rules.steps:
             if agency.kind not in rule.kinds:
                 continue
@@ -188,6 +206,18 @@ def _open_chunk(
             if not agency_exists_on(agency, nominal):
                 continue
             old = existing.get((agency.id, rule.key))
+            if not _gets(rule, agency, rules, due_by_rule, existing, gets):
+                assert rule.requires is not None  # the only other reason not to get it
+                if old is not None and old.touched_at is None and old.state == STEP_OPEN:
+                    title = rules.by_key[rule.requires].title
+                    waives.append(
+                        (
+                            old,
+                            f"Năm {year} đơn vị không có bước “{title}”, nên bước này không "
+                            "áp dụng.",
+                        )
+                    )
+                continue
             wanted = {
                 "title": rule.title,
                 "legal_basis": rule.legal_basis,
@@ -224,8 +254,11 @@ def _open_chunk(
                             "new_title": rule.title,
                         }
                     )
-    if not inserts and not updates:
+    if not inserts and not updates and not waives:
         return
+    if waives:
+        _waive_opened(session, year, waives, actor, now)
+        result.waived += len(waives)
     if inserts:
         session.execute(insert(Step), inserts)
     if updates:
@@ -245,15 +278,79 @@ def _open_chunk(
     result.updated += len(updates)
 
 
+def _gets(
+    rule: StepRule,
+    agency: Row[Any],
+    rules: RuleSet,
+    due_by_rule: dict[str, tuple[date, date]],
+    existing: dict[tuple[Any, str], Row[Any]],
+    memo: dict[str, bool],
+) -> bool:
+    """True if the agency has this step in the year: of its kinds, in operation on its deadline
+    and with the step it requires (by the rules, or already opened for it)."""
+    if rule.key not in memo:
+        memo[rule.key] = False  # the calendar refuses circles; this only guards the recursion
+        ok = agency.kind in rule.kinds and agency_exists_on(agency, due_by_rule[rule.key][0])
+        if ok and rule.requires is not None:
+            ok = (agency.id, rule.requires) in existing or _gets(
+                rules.by_key[rule.requires], agency, rules, due_by_rule, existing, memo
+            )
+        memo[rule.key] = ok
+    return memo[rule.key]
+
+
+def _waive_opened(
+    session: Session,
+    year: int,
+    waives: Sequence[tuple[Row[Any], str]],
+    actor: str,
+    now: datetime,
+) -> None:
+    """Waive untouched steps with their reason and a history entry each (committed by caller)."""
+    session.connection().execute(
+        update(STEP)
+        .where(STEP.c.id == bindparam("b_id"), STEP.c.touched_at.is_(None))
+        .values(
+            state=STEP_WAIVED,
+            waive_reason=bindparam("reason"),
+            done_by=actor,
+            done_at=now,
+            touched_at=now,
+        ),
+        [{"b_id": old.id, "reason": reason} for old, reason in waives],
+    )
+    session.execute(
+        insert(HistoryEntry),
+        [
+            {
+                "id": uuid.uuid4(),
+                "at": now,
+                "actor": actor,
+                "agency_id": old.agency_id,
+                "year": year,
+                "entity": "step",
+                "entity_id": old.key,
+                "action": "waived",
+                "old": {"state": old.state},
+                "new": {"state": STEP_WAIVED, "waive_reason": reason},
+            }
+            for old, reason in waives
+        ],
+    )
+
+
 def rules_for_year(*, session: Session, year: int, default: RuleSet) -> RuleSet:
     """The calendar a year was opened with (overrides included), or `default` for a new year.
 
-    So the 2 January job, or a plain `cycle open`, never undoes a province's override.
+    So the 2 January job, or a plain `cycle open`, never undoes a province's override. A
+    calendar stored before steps could require one another takes the default's dependencies.
     """
     stored = session.execute(select(CYCLE.c.calendar).where(CYCLE.c.year == year)).scalar()
     if not stored:
         return default
-    return build_rule_set(stored, f"the calendar stored with cycle {year}")
+    return build_rule_set(
+        with_default_requires(stored, default), f"the calendar stored with cycle {year}"
+    )
 
 
 def find_step(*, session: Session, agency_code: str, year: int, key: str) -> Step:
@@ -473,6 +570,41 @@ def mark_done(
     return True
 
 
+def complete_from_record(
+    *,
+    session: Session,
+    step: Step,
+    done_on: date,
+    ref: str,
+    actor: str,
+    today: date,
+    note: str | None = None,
+    replaces: tuple[date, str] | None = None,
+    override_reason: str | None = None,
+    check: bool = True,
+) -> bool:
+    """Complete a step from a record (audit, decision, review...); return False if unchanged.
+
+    - A step already done keeps its first completion: a later record (a second audit, a new
+      action, results entered again) never moves its date, so an on-time step never turns late.
+    - Only a correction of the record that completed it moves it: `replaces` is that record's
+      old (date, document number), and the step changes only if it still shows exactly those.
+    """
+    if step.state == STEP_DONE and (replaces is None or (step.done_on, step.ref) != replaces):
+        return False
+    return mark_done(
+        session=session,
+        step=step,
+        done_on=done_on,
+        ref=ref,
+        note=note,
+        actor=actor,
+        today=today,
+        check=check,
+        override_reason=override_reason,
+    )
+
+
 def reopen(
     *, session: Session, step: Step, reason: str, actor: str, now: datetime | None = None
 ) -> bool:
@@ -528,6 +660,16 @@ def step_status(state: str, due: date, today: date) -> str:
     if state == STEP_WAIVED:
         return STATUS_WAIVED
     return STATUS_OVERDUE if today > due else STATUS_PENDING
+
+
+def deadline_words(days_left: int) -> str:
+    """Calendar days to a deadline in the words every page, mail and log uses: "Còn 7 ngày",
+    "Đến hạn hôm nay", "Quá hạn 303 ngày" (days_left < 0 is overdue)."""
+    if days_left > 0:
+        return f"Còn {days_left} ngày"
+    if days_left == 0:
+        return "Đến hạn hôm nay"
+    return f"Quá hạn {-days_left} ngày"
 
 
 def days_overdue(state: str, due: date, today: date) -> int:

@@ -606,10 +606,15 @@ def _complete_step(
     actor: str,
     today: date,
     override_reason: str | None = None,
+    replaces: tuple[date, str] | None = None,
 ) -> None:
-    """Mark the step a record completes; a refusal rolls back the whole write as an IsoError."""
+    """Complete the step a record stands for, keeping a first completion by another record.
+
+    `replaces` is the record's old (date, number) when it is corrected (see
+    cycles.complete_from_record). A refusal rolls back the whole write as an IsoError.
+    """
     try:
-        cycles.mark_done(
+        cycles.complete_from_record(
             session=session,
             step=step,
             done_on=done_on,
@@ -618,6 +623,7 @@ def _complete_step(
             actor=actor,
             today=today,
             override_reason=override_reason,
+            replaces=replaces,
         )
     except cycles.StepError as exc:
         raise _fail_step(session, exc) from exc
@@ -729,6 +735,7 @@ def record_audit(
 ) -> InternalAudit:
     """Record an audit with its findings; an internal audit completes the year's internal_audit.
 
+    - The step keeps the first audit that completed it: a second audit of the year leaves it.
     - An inspection (kind "inspection", ref = the biên bản) gives its actions the longer default.
     - Refuses a finding without severity, unit or description, and dates outside the year.
     """
@@ -1266,9 +1273,14 @@ def verify_action(
 
 
 def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> None:
-    """Complete the year's corrective_actions step when every action is closed, else reopen it."""
+    """Complete the year's corrective_actions step when every action is closed.
+
+    - Once done it stays done: an action added later (a second audit, an inspection) or found
+      not effective has its own steps, due and reminded, and never turns the year's step late.
+    - A waived step is reopened while an action is not closed.
+    """
     step = _step(session, agency, year, "corrective_actions")
-    if step is None:
+    if step is None or step.state == STEP_DONE:
         return
     session.flush()
     actions = session.exec(
@@ -1280,12 +1292,11 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
         return
     if all(is_closed(a) for a in actions):
         last = max(a.verified_on for a in actions if a.verified_on is not None)
-        cycles.mark_done(
+        cycles.complete_from_record(
             session=session,
             step=step,
             done_on=last,
             ref=f"{len(actions)}/{len(actions)} HĐKH đã xác nhận hiệu quả",
-            note=None,
             actor=actor,
             today=last,
             check=False,
@@ -1441,7 +1452,8 @@ def set_objective_decision(
     actor: str,
     today: date,
 ) -> ObjectiveDecision:
-    """Record the decision issuing the year's objectives; it completes quality_objectives."""
+    """Record (or correct) the decision issuing the year's objectives; it completes
+    quality_objectives, unless the step was already completed otherwise (it keeps that)."""
     agency = get_agency(session, agency_code)
     ref_text = _text(ref, "ref", "Số quyết định", 200, required=True) or ""
     _check_not_future(issued_on, today, "issued_on", "Ngày ban hành")
@@ -1452,6 +1464,7 @@ def set_objective_decision(
         )
     ).one_or_none()
     old = None if decision is None else {"ref": decision.ref, "issued_on": decision.issued_on}
+    replaces = None if decision is None else (decision.issued_on, decision.ref)
     if decision is None:
         decision = ObjectiveDecision(
             agency_id=agency.id, year=year, ref=ref_text, issued_on=issued_on
@@ -1477,6 +1490,7 @@ def set_objective_decision(
         note=None,
         actor=actor,
         today=today,
+        replaces=replaces,
     )
     session.commit()
     return decision
@@ -1593,7 +1607,8 @@ def _complete_objectives_review(
 
     - Dated `results_on`, or today when the last final value is entered without a date.
     - An explicit `results_on` while values are missing is refused; without one, nothing happens.
-    - A step already done keeps its date unless a new `results_on` is given.
+    - A step already done keeps its completion: results entered or corrected later never move
+      it (a wrong date is corrected on the step itself).
     """
     o = table_of(QualityObjective).c
     total, missing = session.execute(
@@ -1620,7 +1635,7 @@ def _complete_objectives_review(
             "chưa mở chu kỳ.",
             field="year",
         )
-    if results_on is None and step.state == STEP_DONE:
+    if step.state == STEP_DONE:
         return
     on = results_on or today
     decision = session.exec(
@@ -1735,6 +1750,7 @@ def record_review(
 ) -> ManagementReview:
     """Record (or correct) the year's management review; it completes management_review.
 
+    - Correcting the review moves the step with it; a step completed otherwise keeps that.
     - A review dated before the year's internal audit is refused unless an override reason is
       given; the reason is stored on the review and in the history.
     """
@@ -1752,9 +1768,11 @@ def record_review(
         )
     ).one_or_none()
     old = None
+    replaces = None
     if review is None:
         review = ManagementReview(agency_id=agency.id, year=year, held_on=held_on, minutes_ref=ref)
     else:
+        replaces = (review.held_on, review.minutes_ref)
         old = {
             "held_on": review.held_on,
             "minutes_ref": review.minutes_ref,
@@ -1796,6 +1814,7 @@ def record_review(
         actor=actor,
         today=today,
         override_reason=reason,
+        replaces=replaces,
     )
     session.commit()
     return review

@@ -33,6 +33,7 @@ from sqlmodel import Column, Field, Session, SQLModel
 from config.settings import DEFAULT_REMINDER_POLICY
 from models.calendar import WorkingCalendar
 from models.cycles import agency_exists_on
+from models.overdue import overdue_steps
 from models.tables import AGENCY, STEP, STEP_OPEN, instant, table_of, utcnow
 
 PENDING = "pending"
@@ -43,6 +44,10 @@ FAILED = "failed"
 # Every step of the delivery was done, waived or re-dated before it could be sent.
 CANCELLED = "cancelled"
 DELIVERY_STATUSES = (PENDING, SENDING, SENT, RETRY, FAILED, CANCELLED)
+# How a sent delivery left: over an SMTP server, or written to an .eml file in the outbox folder
+# (no SMTP server configured), which nobody receives until someone sends it on.
+TRANSPORT_SMTP = "smtp"
+TRANSPORT_FILE = "file"
 
 KIND_REMINDER = "reminder"
 KIND_DIGEST = "digest"
@@ -252,6 +257,8 @@ class Delivery(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)
     claimed_at: datetime | None = instant(default=None)
     sent_at: datetime | None = instant(default=None)
+    # TRANSPORT_SMTP or TRANSPORT_FILE once sent; None before (or sent before it was recorded).
+    transport: str | None = Field(default=None, max_length=16)
     created_at: datetime = instant(default_factory=utcnow)
 
 
@@ -458,12 +465,14 @@ def queue_overseer_digest(
     now: datetime,
     overseer_code: str,
 ) -> int:
-    """Queue this ISO week's digest of every overdue open step for the overseer; return 0 or 1.
+    """Queue this ISO week's digest of every overdue step for the overseer; return 0 or 1.
 
     The key is the ISO week and address, so running it again (or on a later day of the same
-    week, to catch up a missed Monday) queues nothing more. Rows are grouped by parent agency.
+    week, to catch up a missed Monday) queues nothing more. Steps are counted as every view
+    counts them (models/overdue.py) and grouped by year, newest first, then by parent agency;
+    the payload names the years it covers: this year, and every year with an overdue step.
     """
-    a, s = AGENCY.c, STEP.c
+    a = AGENCY.c
     overseer = session.execute(
         select(a.secretary_email, a.secretary_name, a.head_email, a.head_name).where(
             a.code == overseer_code
@@ -474,45 +483,30 @@ def queue_overseer_digest(
     to = _norm(overseer.secretary_email) or _norm(overseer.head_email)
     if to is None:
         raise ValueError(f"overseer {overseer_code}: has neither a secretary nor a head e-mail")
-    parent = AGENCY.alias("parent")
-    rows = session.execute(
-        select(
-            a.code,
-            a.name,
-            a.active,
-            a.valid_from,
-            a.valid_to,
-            parent.c.code.label("parent_code"),
-            parent.c.name.label("parent_name"),
-            s.key,
-            s.title,
-            s.year,
-            s.due,
-        )
-        .join_from(STEP, AGENCY, a.id == s.agency_id)
-        .outerjoin(parent, parent.c.id == a.parent_id)
-        .where(s.state == STEP_OPEN, s.due < today)
-        .order_by(parent.c.code, a.code, s.due, s.key)
-    ).all()
-    groups: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if not agency_exists_on(r, today):
-            continue
+    steps = overdue_steps(session=session, today=today)
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for st in steps:
         group = groups.setdefault(
-            r.parent_code or "",
-            {"parent_code": r.parent_code, "parent_name": r.parent_name, "rows": []},
+            (st.year, st.parent_code or ""),
+            {
+                "year": st.year,
+                "parent_code": st.parent_code,
+                "parent_name": st.parent_name,
+                "rows": [],
+            },
         )
         group["rows"].append(
             {
-                "code": r.code,
-                "name": r.name,
-                "key": r.key,
-                "title": r.title,
-                "year": r.year,
-                "due": r.due.isoformat(),
-                "days_overdue": (today - r.due).days,
+                "code": st.code,
+                "name": st.name,
+                "key": st.key,
+                "title": st.title,
+                "year": st.year,
+                "due": st.due.isoformat(),
+                "days_overdue": st.days_overdue,
             }
         )
+    years = sorted({today.year} | {st.year for st in steps}, reverse=True)
     iso = today.isocalendar()
     cc = _norm(overseer.head_email)
     digest_id = uuid.uuid4()
@@ -529,7 +523,7 @@ def queue_overseer_digest(
                 "to_name": overseer.secretary_name or overseer.head_name,
                 "cc": [cc] if cc and cc != to else [],
                 "as_of": today,
-                "payload": {"groups": list(groups.values())},
+                "payload": {"years": years, "groups": list(groups.values())},
                 "status": PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -574,6 +568,7 @@ def outbox_rows(
         d.last_error,
         d.next_attempt_at,
         d.sent_at,
+        d.transport,
         d.created_at,
         select(func.count())
         .select_from(DELIVERY_ITEM)
@@ -602,7 +597,7 @@ def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> l
 
     A reminder sent to the secretary and to an assignee appears once per mail. Fields: decided_on,
     stage, escalated, due, step key and title, and the delivery's recipient, status, attempts,
-    last error and sent_at (None for a reminder whose mail is not yet queued).
+    last error, sent_at and transport (None for a reminder whose mail is not yet queued).
     """
     r, s, i, d = REMINDER.c, STEP.c, DELIVERY_ITEM.c, DELIVERY.c
     rows = session.execute(
@@ -622,6 +617,7 @@ def agency_log(*, session: Session, agency_id: uuid.UUID, limit: int = 300) -> l
             d.attempts,
             d.last_error,
             d.sent_at,
+            d.transport,
         )
         .join_from(REMINDER, STEP, s.id == r.step_id)
         .outerjoin(DELIVERY_ITEM, i.reminder_id == r.id)

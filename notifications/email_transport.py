@@ -26,7 +26,7 @@ from pathlib import Path
 import yagmail
 
 from config.settings import Settings
-from models.reminders import FAILED, RETRY, SENT, Outcome
+from models.reminders import FAILED, RETRY, SENT, TRANSPORT_FILE, TRANSPORT_SMTP, Outcome
 from notifications.messages import EmailMessage
 
 
@@ -113,6 +113,8 @@ def classify(exc: BaseException) -> Outcome:
 
 class SmtpConnection:
     """One open SMTP connection that sends messages one by one."""
+
+    transport = TRANSPORT_SMTP
 
     def __init__(self, client: yagmail.SMTP, sender: str) -> None:
         self.client = client
@@ -205,7 +207,9 @@ class SmtpMailer:
 
 
 class EmlConnection:
-    """Writes each message as <outbox>/<message id>.eml (the offline demo)."""
+    """Writes each message as <outbox>/<message id>.eml (the offline demo): nobody receives it."""
+
+    transport = TRANSPORT_FILE
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder = folder

@@ -11,6 +11,8 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from config.settings import Settings
+from models.cycles import deadline_words
+from models.overdue import count_by_year
 from models.reminders import ROLE_ASSIGNEE, ReminderPolicy
 from notifications.links import step_link
 
@@ -57,12 +59,17 @@ def step_url(base_url: str, code: str, year: int, key: str) -> str:
 
 
 def when(days: int) -> str:
-    """Days left or overdue, in words."""
-    if days > 0:
-        return f"còn {days} ngày"
-    if days == 0:
-        return "đến hạn hôm nay"
-    return f"quá hạn {-days} ngày"
+    """Days left or overdue, in the words of the pages and the reminder log, mid-sentence."""
+    words = deadline_words(days)
+    return words[:1].lower() + words[1:]
+
+
+def years_text(years: Sequence[int]) -> str:
+    """The years a figure covers, in words: "năm 2026", "các năm 2025 và 2026"."""
+    ordered = [str(y) for y in sorted(set(years))]
+    if len(ordered) == 1:
+        return f"năm {ordered[0]}"
+    return f"các năm {', '.join(ordered[:-1])} và {ordered[-1]}"
 
 
 def _render(name: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
@@ -152,25 +159,43 @@ def render_digest(
     settings: Settings,
     message_id: str | None = None,
 ) -> EmailMessage:
-    """Render the overseer's weekly digest of overdue steps, grouped by parent agency."""
-    groups = []
-    codes: set[str] = set()
-    total = 0
-    for g in payload.get("groups", []):
-        rows = [
-            {**r, "url": step_url(settings.base_url, r["code"], r["year"], r["key"])}
-            for r in g["rows"]
-        ]
-        codes.update(r["code"] for r in rows)
-        total += len(rows)
-        groups.append({**g, "rows": rows})
+    """Render the overseer's weekly digest of overdue steps: a section per year (each counted as
+    the dashboard counts it), grouped by parent agency.
+
+    A payload queued before digests named their years (no "years") is split by its rows' years.
+    """
+    rows = [
+        {**r, "parent_code": g.get("parent_code"), "parent_name": g.get("parent_name")}
+        for g in payload.get("groups", [])
+        for r in g["rows"]
+    ]
+    years = payload.get("years") or sorted({as_of.year} | {r["year"] for r in rows}, reverse=True)
+    sections = []
+    for count in count_by_year(((r["year"], r["code"]) for r in rows), years):
+        groups: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if r["year"] != count.year:
+                continue
+            group = groups.setdefault(
+                r["parent_code"] or "", {"parent_name": r["parent_name"], "rows": []}
+            )
+            group["rows"].append(
+                {**r, "url": step_url(settings.base_url, r["code"], r["year"], r["key"])}
+            )
+        sections.append(
+            {
+                "year": count.year,
+                "agencies": count.agencies,
+                "total": count.steps,
+                "groups": list(groups.values()),
+            }
+        )
     subject, text, html = _render(
         "digest",
         {
             "to_name": to_name,
-            "groups": groups,
-            "total": total,
-            "agencies": len(codes),
+            "sections": sections,
+            "years": years_text(years),
             "week": f"{as_of.isocalendar().week:02d}/{as_of.isocalendar().year}",
             "today": as_of,
             "reason": "Anh/Chị nhận thư này vì là đầu mối theo dõi ISO của đơn vị chủ trì "

@@ -28,6 +28,7 @@ from models.reminders import (
     KIND_DIGEST,
     RETRY,
     SENT,
+    TRANSPORT_FILE,
     DecideResult,
     Outcome,
     ReminderPolicy,
@@ -53,7 +54,10 @@ NOTHING_LEFT = "every step was done, waived or re-dated before sending"
 class DeliverResult:
     """What one delivery run did, counted per delivery (one e-mail each)."""
 
+    # Sent over SMTP.
     sent: int = 0
+    # Only written to .eml files in the outbox folder (no SMTP server configured).
+    written: int = 0
     retry: int = 0
     failed: int = 0
     cancelled: int = 0
@@ -75,6 +79,7 @@ class PassResult:
             "decided": self.decide.decided,
             "queued": self.decide.deliveries,
             "sent": self.deliver.sent,
+            "written": self.deliver.written,
             "retry": self.deliver.retry,
             "failed": self.deliver.failed,
             "cancelled": self.deliver.cancelled,
@@ -175,7 +180,9 @@ def deliver_pending(
     renew_every = policy.claim_timeout / 4
     renewed_at = now
 
-    def record(d: ClaimedDelivery, outcome: Outcome, token: str) -> int | None:
+    def record(
+        d: ClaimedDelivery, outcome: Outcome, token: str, transport: str | None = None
+    ) -> int | None:
         nonlocal renewed_at
         at = clock()
         renew = at - renewed_at >= renew_every
@@ -187,10 +194,13 @@ def deliver_pending(
             policy=policy,
             token=token,
             renew=renew,
+            transport=transport,
         )
         if renew:
             renewed_at = at
-        if recorded.status == SENT:
+        if recorded.status == SENT and transport == TRANSPORT_FILE:
+            result.written += 1
+        elif recorded.status == SENT:
             result.sent += 1
         elif recorded.status == RETRY:
             result.retry += 1
@@ -219,7 +229,7 @@ def deliver_pending(
                         return result
                     d = todo[0]
                     outcome = _attempt(conn, d, now=now, settings=settings, policy=policy)
-                    held = record(d, outcome, token)
+                    held = record(d, outcome, token, conn.transport)
                     todo.pop(0)
                     if held is not None and held < len(todo):
                         # This worker stalled for longer than claim_timeout and a rival took
@@ -279,6 +289,7 @@ def digest_pass(
     return {
         "queued": queued,
         "sent": delivered.sent,
+        "written": delivered.written,
         "retry": delivered.retry,
         "failed": delivered.failed,
     }

@@ -273,7 +273,7 @@ def test_it_completes_corrective_actions_only_when_every_action_is_done_and_veri
     assert step(session, "SCT", 2021, "action_verification:3").done_on == date(2021, 11, 8)
 
 
-def test_it_reopens_the_year_step_when_a_check_finds_an_action_not_effective(
+def test_a_check_finding_an_action_not_effective_reopens_the_action_not_the_done_year_step(
     session, opened_2021, iso_rules, rules
 ):
     sct_audit_with_actions(session, iso_rules, rules)
@@ -316,12 +316,14 @@ def test_it_reopens_the_year_step_when_a_check_finds_an_action_not_effective(
         new_due=date(2021, 11, 30),
     )
     assert (action.done_on, action.due, action.effective) == (None, date(2021, 11, 30), False)
-    assert step(session, "SCT", 2021, "corrective_actions").state == "open"
+    # The year's step was done on time on 5/11 and stays so: the action carries the new work.
+    year_step = step(session, "SCT", 2021, "corrective_actions")
+    assert (year_step.state, year_step.done_on) == ("done", date(2021, 11, 5))
     reopened = step(session, "SCT", 2021, "corrective_action:1")
     assert (reopened.state, reopened.due) == ("open", date(2021, 11, 30))
 
 
-def test_it_reopens_a_done_year_step_when_a_new_action_is_added(
+def test_a_new_action_leaves_a_done_year_step_done_and_is_due_on_its_own(
     session, opened_2021, iso_rules, rules
 ):
     iso.record_audit(
@@ -358,7 +360,9 @@ def test_it_reopens_a_done_year_step_when_a_new_action_is_added(
         rules=iso_rules,
         working=rules.working,
     )
-    assert step(session, "SCT", 2021, "corrective_actions").state == "open"
+    year_step = step(session, "SCT", 2021, "corrective_actions")
+    assert (year_step.state, year_step.done_on) == ("done", date(2021, 10, 15))
+    assert step(session, "SCT", 2021, "corrective_action:1").state == "open"
 
 
 def test_it_defaults_actions_after_an_inspection_to_bien_ban_plus_two_months(

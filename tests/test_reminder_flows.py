@@ -93,7 +93,13 @@ def test_it_runs_a_reminder_pass_as_one_flow_run_without_tasks(
     state = send_reminders(now="2026-10-27T07:30", database_url=database_url, return_state=True)
     assert state.is_completed()
     counts = state.result()
-    assert (counts["decided"], counts["queued"], counts["sent"], counts["failed"]) == (30, 6, 6, 0)
+    assert (counts["decided"], counts["queued"], counts["written"], counts["failed"]) == (
+        30,
+        6,
+        6,
+        0,
+    )
+    assert counts["sent"] == 0  # written to .eml files, not sent
     assert len(list(env_settings.glob("*.eml"))) == 6
 
     async def task_runs() -> int:
@@ -115,7 +121,7 @@ def test_it_runs_a_reminder_pass_as_one_flow_run_without_tasks(
     )
 
     again = send_reminders(now="2026-10-27T09:00", database_url=database_url)
-    assert (again["decided"], again["sent"]) == (0, 0)
+    assert (again["decided"], again["written"]) == (0, 0)
 
 
 @pytest.mark.prefect_server
@@ -142,4 +148,4 @@ def test_it_opens_the_cycle_and_sends_the_digest_through_flows(
         "updated": 0,
     }
     digest = overseer_digest(now="2027-03-01T08:00", database_url=database_url)
-    assert (digest["queued"], digest["sent"]) == (1, 1)
+    assert (digest["queued"], digest["written"], digest["sent"]) == (1, 1, 0)

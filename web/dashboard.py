@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from models import iso
 from models.cycles import STATUS_DONE, STATUS_OVERDUE, STATUS_WAIVED, step_status
+from models.overdue import overdue_steps
 from models.tables import AGENCY, STEP
 from models.users import Scope
 
@@ -94,6 +95,8 @@ def build_dashboard(
 
     - `parent_id` keeps that agency and everything under it; `kind` keeps one kind of agency.
     - Columns are the calendar steps (key == step type); event steps count in the overdue list.
+    - The overdue list and the per-step overdue counts count as every view does
+      (models.overdue): the digest's figures for the year are the same.
     """
     a, s = AGENCY.c, STEP.c
     agencies = session.execute(select(a.id, a.code, a.name, a.kind, a.parent_id)).all()
@@ -117,6 +120,9 @@ def build_dashboard(
         and (kind is None or r.kind == kind)
     }
     columns: dict[str, Column] = {}
+    # Overdue as every view counts it (an agency no longer in operation is chased by nobody).
+    late_steps = overdue_steps(session=session, today=today, years=[year])
+    late = {(one.agency_id, one.key) for one in late_steps}
     steps = session.execute(
         select(s.agency_id, s.key, s.step_type, s.title, s.due, s.state, s.done_on).where(
             s.year == year
@@ -128,9 +134,6 @@ def build_dashboard(
             continue
         status = step_status(st.state, st.due, today)
         days = (today - st.due).days if status == STATUS_OVERDUE else 0
-        if status == STATUS_OVERDUE:
-            row.overdue_steps.append(st.title)
-            row.max_overdue = max(row.max_overdue, days)
         if st.key != st.step_type:
             continue
         col = columns.get(st.key)
@@ -143,7 +146,12 @@ def build_dashboard(
         if status != STATUS_WAIVED:
             col.total += 1
             col.done += status == STATUS_DONE
-            col.overdue += status == STATUS_OVERDUE
+            col.overdue += (st.agency_id, st.key) in late
+    for one in late_steps:
+        row = rows.get(one.agency_id)
+        if row is not None:
+            row.overdue_steps.append(one.title)
+            row.max_overdue = max(row.max_overdue, one.days_overdue)
     ordered = sorted(columns.values(), key=lambda c: (c.due, c.key))
     shown = sorted((r for r in rows.values() if r.cells or r.overdue_steps), key=lambda r: r.code)
     return Dashboard(year, today, ordered, shown, kinds)
@@ -193,6 +201,15 @@ def to_xlsx(board: Dashboard) -> bytes:
                 f"{c.done}/{c.total} đơn vị đã hoàn thành, {c.overdue} quá hạn"
                 for c in board.columns
             ],
+        ],
+    )
+    # The figure the page, the digest and `isocycle status` give, for the same year.
+    _append_text(
+        ws,
+        [
+            "",
+            f"Đơn vị quá hạn năm {board.year} (tính đến {board.today:%d/%m/%Y})",
+            len(board.overdue()),
         ],
     )
     buf = io.BytesIO()

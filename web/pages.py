@@ -183,10 +183,8 @@ StepYear = Annotated[int, Path(ge=2000, le=2100)]
 def step_view(step: Step, today: date) -> dict[str, Any]:
     status = cycles.step_status(step.state, step.due, today)
     left = (step.due - today).days
-    if status == cycles.STATUS_OVERDUE:
-        when = f"Quá hạn {-left} ngày"
-    elif status == cycles.STATUS_PENDING:
-        when = "Hết hạn hôm nay" if left == 0 else f"Còn {left} ngày"
+    if status in (cycles.STATUS_OVERDUE, cycles.STATUS_PENDING):
+        when = cycles.deadline_words(left)
     elif status == cycles.STATUS_DONE and step.done_on is not None:
         late = (step.done_on - step.due).days
         when = f"Trễ {late} ngày" if late > 0 else "Đúng hạn"
