@@ -36,6 +36,7 @@ FIELD_LABELS = {
     # opening a year
     "created": "Số bước tạo mới",
     "updated": "Số bước cập nhật",
+    "waived": "Số bước không áp dụng",
     "calendar": "Lịch áp dụng",
     # users
     "role": "Vai trò",
@@ -324,10 +325,11 @@ def _sentence(
         if action == "reopened":
             return f"{who} mở lại {step}: {v('reason')}", {"reason"}
     if entity == "cycle" and action == "open":
+        waived = f", {v('waived')} bước không áp dụng" if values.get("waived") else ""
         return (
             f"{who} mở chu kỳ năm {ident} theo lịch {v('calendar')}: tạo {v('created')} bước, "
-            f"cập nhật {v('updated')} bước",
-            {"calendar", "created", "updated"},
+            f"cập nhật {v('updated')} bước{waived}",
+            {"calendar", "created", "updated", "waived"},
         )
     if entity == "user" and action == "create":
         where = f" của đơn vị {values['agency']}" if values.get("agency") else ""

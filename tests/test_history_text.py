@@ -20,9 +20,10 @@ from models.history_text import (
     label,
     value_text,
 )
-from models.tables import HistoryEntry
+from models.tables import Agency, HistoryEntry
 from models.users import create_user
 from tests.conftest import HEADER, SMALL_PROVINCE
+from tests.test_step_requires import without_requires
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 TODAY = date(2026, 12, 20)
@@ -43,6 +44,13 @@ def _every_history_write(session, rules) -> None:
     moved = [r[:] for r in SMALL_PROVINCE]
     moved[3][3], moved[3][6] = "HATINH", "Đỗ Thị Hồng"  # TTDVDN: new parent and head
     upsert_agencies(session=session, header=HEADER, data=moved, actor="web:hathuky")
+    # A ward formed on 1/11 had objectives_review opened by a calendar without `requires`; the
+    # next opening waives it (it never had quality_objectives).
+    session.add(
+        Agency(code="P-MOI", name="UBND phường Mới", kind="ubnd_xa", valid_from=date(2026, 11, 1))
+    )
+    session.commit()
+    cycles.open_cycle(session=session, year=2026, rules=without_requires(rules))
     cycles.open_cycle(session=session, year=2026, rules=rules)
 
     def step(key: str):
