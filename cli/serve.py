@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import io
 import ipaddress
 import logging
 import os
@@ -159,11 +160,13 @@ def serve(
     eng = engine()
     ensure_schema(eng)
     stopping = Stopping()
-    signal.signal(signal.SIGINT, stopping.on_signal)
-    signal.signal(signal.SIGTERM, stopping.on_signal)  # a service manager's stop, like Ctrl-C
-    # `kill -USR1 PID` prints every thread's stack to stderr: how an operator (or a test) sees
-    # where a process that does not stop is stuck.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    before = {
+        sig: signal.signal(sig, stopping.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    with contextlib.suppress(io.UnsupportedOperation, ValueError):  # stderr may not be a file
+        # `kill -USR1 PID` prints every thread's stack to stderr: how an operator (or a test)
+        # sees where a process that does not stop is stuck.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     running: Scheduler | None = None
     try:
         if scheduler and not stopping.is_set():
@@ -181,3 +184,5 @@ def serve(
         if running is not None:
             stop_scheduler(running)
         eng.dispose()
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

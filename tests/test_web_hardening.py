@@ -195,9 +195,12 @@ def test_it_prunes_attempts_older_than_the_window(session, tokens):
 
 @pytest.fixture
 def no_uvicorn(monkeypatch) -> list[dict]:
-    """Record uvicorn.run calls instead of serving, so a missing refusal fails instead of hangs."""
+    """Record what uvicorn would serve instead of serving, so a missing refusal fails instead of
+    hangs."""
     calls: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda self, sockets=None: calls.append({"host": self.config.host})
+    )
     monkeypatch.delenv("ISOCYCLE_SECRET_KEY", raising=False)
     monkeypatch.delenv("ISOCYCLE_ENVIRONMENT", raising=False)
     get_settings.cache_clear()
