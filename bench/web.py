@@ -24,10 +24,10 @@ from models.agencies import FIELDS, upsert_agencies
 from models.calendar import load_rule_set
 from models.cycles import open_cycle
 from models.db import make_engine, migrate
+from models.progress import overview, select_agencies
 from models.tables import STEP, STEP_DONE
 from models.users import create_user, scope_of
 from web.app import create_app, settle_heap
-from models.progress import overview, select_agencies
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 24)

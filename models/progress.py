@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from models.tables import AGENCY, STEP, STEP_DONE, STEP_WAIVED
+from models.tables import AGENCY, STEP, STEP_DONE, STEP_OPEN, STEP_WAIVED
 from models.users import Scope
 
 DONE, LATE, OVERDUE, PENDING, WAIVED, STOPPED = (
@@ -64,29 +64,25 @@ class Line:
 
 @dataclass(frozen=True)
 class AgencyRow:
-    id: uuid.UUID
     code: str
     name: str
     kind: str
-    parent_id: uuid.UUID | None
+    parent_code: str | None
+    parent_name: str | None
 
 
 @dataclass
 class Selection:
-    """The agencies a viewer sees after the kind and parent filters; `all_rows` names parents."""
+    """The agencies a viewer sees after the kind and parent filters, by code."""
 
-    agencies: dict[uuid.UUID, AgencyRow]
-    all_rows: dict[uuid.UUID, AgencyRow]
+    agencies: dict[str, AgencyRow]
     unrestricted: bool
 
     def where(self, query: Select[Any]) -> Select[Any]:
-        """Keep the selected agencies' steps (no IN list when nothing is left out)."""
+        """Keep the selected agencies' steps; no IN list when none is left out."""
         if self.unrestricted:
             return query
-        return query.where(STEP.c.agency_id.in_(list(self.agencies)))
-
-    def parent_of(self, agency: AgencyRow) -> AgencyRow | None:
-        return self.all_rows.get(agency.parent_id) if agency.parent_id else None
+        return query.where(STEP.c.agency_id.in_(ids_of(self.agencies)))
 
 
 @dataclass
@@ -97,7 +93,6 @@ class Overview:
     kinds: list[Line]
     parents: list[Line]
     totals: Counts
-    overdue_agencies: int
     agencies: int
 
 
@@ -106,32 +101,43 @@ def select_agencies(
     session: Session,
     scope: Scope,
     kind: str | None = None,
-    parent_id: uuid.UUID | None = None,
+    parent_code: str | None = None,
 ) -> Selection:
-    """Return the agencies the scope sees, of that kind, in the parent's subtree; one query."""
-    rows = {
-        r.id: AgencyRow(r.id, r.code, r.name, r.kind, r.parent_id)
-        for r in session.execute(
-            select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.name, AGENCY.c.kind, AGENCY.c.parent_id)
-        )
-    }
-    keep: set[uuid.UUID] | None = None
-    if parent_id is not None:
-        children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    """Return the agencies the scope sees, of that kind, in the parent's subtree; one query.
+
+    Agencies are keyed by code: turning 5,000 ids into UUID objects would cost more than the
+    rest of the dashboard's counting."""
+    parent = AGENCY.alias("parent")
+    a, up = AGENCY.c, parent.c
+    query = select(a.code, a.name, a.kind, up.code, up.name).outerjoin_from(
+        AGENCY, parent, up.id == a.parent_id
+    )
+    if scope.agency_ids is not None:
+        query = query.where(a.id.in_(list(scope.agency_ids)))
+    rows = {r[0]: AgencyRow(*r) for r in session.execute(query)}
+    keep: set[str] | None = None
+    if parent_code is not None:
+        children: dict[str | None, list[str]] = {}
         for r in rows.values():
-            children.setdefault(r.parent_id, []).append(r.id)
-        keep, queue = set(), [parent_id]
+            children.setdefault(r.parent_code, []).append(r.code)
+        keep, queue = set(), [parent_code]
         while queue:
             current = queue.pop()
             if current not in keep:
                 keep.add(current)
                 queue.extend(children.get(current, []))
     chosen = {
-        i: r
-        for i, r in rows.items()
-        if scope.can_see(i) and (keep is None or i in keep) and (kind is None or r.kind == kind)
+        c: r
+        for c, r in rows.items()
+        if (keep is None or c in keep) and (kind is None or r.kind == kind)
     }
-    return Selection(chosen, rows, unrestricted=len(chosen) == len(rows))
+    unrestricted = scope.agency_ids is None and keep is None and kind is None
+    return Selection(chosen, unrestricted=unrestricted)
+
+
+def ids_of(codes: Iterable[str]) -> Select[Any]:
+    """The agencies' ids as a subquery, so that the step index on agency_id serves the IN."""
+    return select(AGENCY.c.id).where(AGENCY.c.code.in_(list(codes)))
 
 
 def in_operation(today: date) -> ColumnElement[bool]:
@@ -165,55 +171,54 @@ def line_key() -> ColumnElement[str]:
 
 
 def overview(*, session: Session, selection: Selection, year: int, today: date) -> Overview:
-    """Count the year's steps of the selection per step, kind and parent; four grouped queries."""
-    s = STEP.c
+    """Count the year's steps of the selection per step, kind and parent in one grouped pass."""
+    s, a = STEP.c, AGENCY.c
     status = status_of(today).label("status")
-    base = selection.where(
-        select().select_from(STEP).join(AGENCY, AGENCY.c.id == s.agency_id).where(s.year == year)
-    )
     key = line_key().label("line")
+    query = selection.where(
+        select(key, a.kind, a.parent_id, status, func.count(), func.min(s.due), func.min(s.title))
+        .join_from(STEP, AGENCY, a.id == s.agency_id)
+        .where(s.year == year)
+        .group_by(key, a.kind, a.parent_id, status)
+    )
     steps: dict[str, Line] = {}
-    for r in session.execute(
-        base.add_columns(key, status, func.count(), func.min(s.due), func.min(s.title)).group_by(
-            key, status
-        )
-    ):
-        title = EVENTS_TITLE if r[0] == EVENTS else r[4]
-        line = steps.setdefault(r[0], Line(r[0], title, due=r[3]))
-        line.due = min(line.due, r[3]) if line.due else r[3]
-        line.counts.add(r[1], r[2])
     kinds: dict[str, Line] = {}
-    for kind, st, n in session.execute(
-        base.add_columns(AGENCY.c.kind, status, func.count()).group_by(AGENCY.c.kind, status)
-    ):
-        kinds.setdefault(kind, Line(kind, kind)).counts.add(st, n)
-    parents: dict[str, Line] = {}
-    for parent_id, st, n in session.execute(
-        base.add_columns(AGENCY.c.parent_id, status, func.count()).group_by(
-            AGENCY.c.parent_id, status
-        )
-    ):
-        parent = selection.all_rows.get(parent_id) if parent_id else None
-        code = parent.code if parent else ""
-        parents.setdefault(code, Line(code, parent.name if parent else "")).counts.add(st, n)
-    late_agencies = session.execute(
-        base.add_columns(func.count(func.distinct(s.agency_id))).where(status == OVERDUE)
-    ).scalar_one()
+    by_parent: dict[uuid.UUID | None, Counts] = {}
     totals = Counts()
-    for line in steps.values():
-        for st, n in line.counts.by_status.items():
-            totals.add(st, n)
+    for line_id, kind, parent_id, st, n, due, title in session.execute(query):
+        line = steps.get(line_id)
+        if line is None:
+            title = EVENTS_TITLE if line_id == EVENTS else title
+            line = steps[line_id] = Line(line_id, title, due=due)
+        line.due = min(line.due, due) if line.due else due
+        line.counts.add(st, n)
+        kinds.setdefault(kind, Line(kind, kind)).counts.add(st, n)
+        by_parent.setdefault(parent_id, Counts()).add(st, n)
+        totals.add(st, n)
+    names = {
+        r.id: (r.code, r.name)
+        for r in session.execute(
+            select(a.id, a.code, a.name).where(a.id.in_([p for p in by_parent if p]))
+        )
+    }
+    parents = [Line(*names.get(p, ("", "")), counts=c) for p, c in by_parent.items()]
     ordered = sorted(steps.values(), key=lambda x: (x.key == EVENTS, x.due or today, x.key))
     return Overview(
         year=year,
         today=today,
         steps=ordered,
         kinds=sorted(kinds.values(), key=lambda x: x.key),
-        parents=sorted(parents.values(), key=lambda x: (-x.counts[OVERDUE], x.key)),
+        parents=sorted(parents, key=lambda x: (-x.counts[OVERDUE], x.key)),
         totals=totals,
-        overdue_agencies=int(late_agencies),
         agencies=len(selection.agencies),
     )
+
+
+def overdue_where(query: Select[Any], today: date) -> Select[Any]:
+    """Keep the overdue steps of a query that joins STEP and AGENCY, in plain terms the step
+    index serves (status_of gives the same steps, but reads every one)."""
+    s = STEP.c
+    return query.where(s.state == STEP_OPEN, s.due < today, in_operation(today))
 
 
 @dataclass(frozen=True)
@@ -286,24 +291,24 @@ def steps_behind(
 
 
 def matrix_cells(
-    *, session: Session, agency_ids: Iterable[uuid.UUID], year: int, today: date
-) -> dict[uuid.UUID, dict[str, tuple[str, int]]]:
-    """The calendar steps' status of these agencies: agency → step key → (status, days)."""
+    *, session: Session, codes: Iterable[str], year: int, today: date
+) -> dict[str, dict[str, tuple[str, int]]]:
+    """The calendar steps' status of these agencies: agency code → step key → (status, days)."""
     s = STEP.c
-    ids = list(agency_ids)
-    out: dict[uuid.UUID, dict[str, tuple[str, int]]] = {i: {} for i in ids}
-    if not ids:
+    wanted = list(codes)
+    out: dict[str, dict[str, tuple[str, int]]] = {c: {} for c in wanted}
+    if not wanted:
         return out
     query = (
-        select(s.agency_id, s.key, status_of(today), s.due, s.done_on)
+        select(AGENCY.c.code, s.key, status_of(today), s.due, s.done_on)
         .join_from(STEP, AGENCY, AGENCY.c.id == s.agency_id)
-        .where(s.year == year, s.key == s.step_type, s.agency_id.in_(ids))
+        .where(s.year == year, s.key == s.step_type, s.agency_id.in_(ids_of(wanted)))
     )
-    for agency_id, key, st, due, done_on in session.execute(query):
+    for code, key, st, due, done_on in session.execute(query):
         days = (today - due).days if st in (OVERDUE, STOPPED) else 0
         if st == LATE and done_on is not None:
             days = (done_on - due).days
-        out[agency_id][key] = (st, days)
+        out[code][key] = (st, days)
     return out
 
 
@@ -311,3 +316,82 @@ def fold(text: str) -> str:
     """Lower case without Vietnamese marks, for a search that ignores accents: "Sở" → "so"."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+
+
+@dataclass
+class LateAgency:
+    """An agency with overdue steps: how many, the oldest's days past due, and their titles."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    count: int
+    max_overdue: int
+    steps: list[str] = field(default_factory=list)
+
+
+# The overdue list's orders: most days overdue first (default), fewest first, most steps, code.
+LATE_ORDERS = ("-days", "days", "count", "code")
+
+
+def late_agencies(
+    *,
+    session: Session,
+    selection: Selection,
+    year: int,
+    today: date,
+    sort: str = "-days",
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[int, list[LateAgency]]:
+    """The selection's agencies with an overdue step (models.overdue's rule): how many, and one
+    page of them in the order asked with the titles of their overdue steps; two queries."""
+    s, a = STEP.c, AGENCY.c
+    # Overdue as overdue_where says, without joining each step to its agency: the agencies out
+    # of operation are few, and read once.
+    gone = select(a.id).where(~in_operation(today))
+    base = selection.where(
+        select().where(
+            s.year == year, s.state == STEP_OPEN, s.due < today, s.agency_id.not_in(gone)
+        )
+    )
+    per_agency = (
+        base.add_columns(
+            s.agency_id,
+            func.count().label("n"),
+            func.min(s.due).label("oldest"),
+            # The number of agencies rides along each row (a window over the groups).
+            func.count().over().label("total"),
+        )
+        .group_by(s.agency_id)
+        .subquery()
+    )
+    g = per_agency.c
+    order = {
+        "-days": (g.oldest.asc(), a.code.desc()),
+        "days": (g.oldest.desc(), a.code),
+        "count": (g.n.desc(), a.code),
+    }.get(sort, (a.code,))
+    query = (
+        select(a.id, a.code, a.name, g.n, g.oldest, g.total)
+        .join_from(per_agency, AGENCY, a.id == g.agency_id)
+        .order_by(*order)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    total: int | None = 0
+    rows = {}
+    for r in session.execute(query):
+        total = r.total
+        rows[r.id] = LateAgency(r.id, r.code, r.name, r.n, (today - r.oldest).days)
+    if not rows and offset:  # past the last page: count without it
+        total = session.execute(base.add_columns(func.count(func.distinct(s.agency_id)))).scalar()
+    if rows:
+        for agency_id, title in session.execute(
+            base.add_columns(s.agency_id, s.title)
+            .where(s.agency_id.in_(list(rows)))
+            .order_by(s.due, s.key)
+        ):
+            rows[agency_id].steps.append(title)
+    return int(total or 0), list(rows.values())

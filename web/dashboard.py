@@ -4,9 +4,7 @@ matrix grouped under parents, the overdue agencies and the findings by severity.
 from __future__ import annotations
 
 import io
-import uuid
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +17,6 @@ from sqlmodel import Session
 from models import iso
 from models import progress as pg
 from models.agencies import KIND_LABELS
-from models.overdue import overdue_steps
 
 STATUS_LABELS = {
     pg.DONE: "Hoàn thành đúng hạn",
@@ -77,35 +74,6 @@ def bar(counts: pg.Counts, link: dict[str, str]) -> list[Segment]:
 
 
 @dataclass
-class LateAgency:
-    code: str
-    name: str
-    steps: list[str] = field(default_factory=list)
-    max_overdue: int = 0
-
-
-def overdue_agencies(
-    *, session: Session, selection: pg.Selection, year: int, today: date, sort: str = "-days"
-) -> list[LateAgency]:
-    """The selection's agencies with an overdue step (models.overdue), most overdue first unless
-    asked otherwise ("days", "count" or "code")."""
-    late: dict[uuid.UUID, LateAgency] = {}
-    for one in overdue_steps(session=session, today=today, years=[year]):
-        if one.agency_id in selection.agencies:
-            row = late.setdefault(one.agency_id, LateAgency(one.code, one.name))
-            row.steps.append(one.title)
-            row.max_overdue = max(row.max_overdue, one.days_overdue)
-    rows = list(late.values())
-    if sort in ("days", "-days"):
-        rows.sort(key=lambda r: (r.max_overdue, r.code), reverse=sort == "-days")
-    elif sort == "count":
-        rows.sort(key=lambda r: (-len(r.steps), r.code))
-    else:
-        rows.sort(key=lambda r: r.code)
-    return rows
-
-
-@dataclass
 class Group:
     """A parent and, on this page of the matrix, the agencies directly under it."""
 
@@ -133,23 +101,19 @@ def matrix_page(
         if not needle or needle in pg.fold(r.code) or needle in pg.fold(r.name)
     ]
 
-    def parent_code(r: pg.AgencyRow) -> str:
-        p = selection.parent_of(r)
-        return p.code if p else ""
-
-    rows.sort(key=lambda r: (parent_code(r), r.code))
+    rows.sort(key=lambda r: (r.parent_code or "", r.code))
     shown = rows[(page - 1) * per_page : page * per_page]
     cells = pg.matrix_cells(
-        session=session, agency_ids=[r.id for r in shown], year=overview.year, today=overview.today
+        session=session, codes=[r.code for r in shown], year=overview.year, today=overview.today
     )
     by_parent = {line.key: line.counts for line in overview.parents}
     groups: list[Group] = []
     for r in shown:
-        code = parent_code(r)
+        code = r.parent_code or ""
         if not groups or groups[-1].code != code:
-            p = selection.parent_of(r)
-            groups.append(Group(code, p.name if p else TOP_PARENT_LABEL, [], by_parent.get(code)))
-        groups[-1].rows.append((r, cells.get(r.id, {})))
+            name = r.parent_name or TOP_PARENT_LABEL
+            groups.append(Group(code, name, [], by_parent.get(code)))
+        groups[-1].rows.append((r, cells.get(r.code, {})))
     return len(rows), groups
 
 
@@ -203,7 +167,7 @@ def to_xlsx(
     *,
     overview: pg.Overview,
     steps: list[pg.StepRow],
-    agencies: list[tuple[pg.AgencyRow, str, dict[str, tuple[str, int]]]],
+    agencies: list[tuple[pg.AgencyRow, dict[str, tuple[str, int]]]],
     overdue_agencies: int,
 ) -> bytes:
     """The year as a workbook: totals per step as numbers, every step with real dates, its
@@ -266,7 +230,7 @@ def to_xlsx(
         ["Mã", "Đơn vị", "Loại", *[c.title for c in columns]],
         [14, 40, 16, *[16] * len(columns)],
     )
-    for agency, _parent, cells in agencies:
+    for agency, cells in agencies:
         values: list[Any] = [agency.code, agency.name, KIND_LABELS.get(agency.kind, agency.kind)]
         for c in columns:
             status, days = cells.get(c.key, ("", 0))

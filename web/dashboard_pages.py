@@ -28,7 +28,6 @@ MATRIX_PAGE = 100
 OVERDUE_PAGE = 50
 LIST_PAGE = 100
 SEVERITY_ROWS = 20
-SORTS = ("-days", "days", "count", "code")
 
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
@@ -40,9 +39,9 @@ def _selection(
 ) -> pg.Selection:
     if kind and kind not in KIND_LABELS:
         raise HTTPException(400, f"Không có loại đơn vị «{kind}».")
-    parent_id = agency_or_404(session, parent).id if parent else None
+    parent_code = agency_or_404(session, parent).code if parent else None
     return pg.select_agencies(
-        session=session, scope=viewer.scope, kind=kind or None, parent_id=parent_id
+        session=session, scope=viewer.scope, kind=kind or None, parent_code=parent_code
     )
 
 
@@ -86,13 +85,13 @@ def dashboard(
         "kind": kind or "",
         "parent": parent or "",
         "q": q or "",
-        "sort": sort if sort in SORTS else "-days",
+        "sort": sort if sort in pg.LATE_ORDERS else "-days",
         "kind_labels": KIND_LABELS,
         "labels": dash.STATUS_LABELS,
         "bar_statuses": dash.BAR_STATUSES,
         "short_labels": dash.SHORT_LABELS,
         "parents": _parent_choices(session, viewer),
-        "kinds": sorted({r.kind for r in selection.all_rows.values()} & set(KIND_LABELS)),
+        "kinds": list(KIND_LABELS),
         "xlsx": _url("/dashboard.xlsx", filters),
         "here": lambda **kw: _url("/dashboard", {**filters, "q": q, "sort": sort, **kw}),
         "link": lambda **kw: {k: str(v) for k, v in {**filters, **kw}.items() if v},
@@ -104,10 +103,15 @@ def dashboard(
             select(func.count()).select_from(STEP).where(STEP.c.year == year)
         ).scalar_one()
         return render(request, "dashboard.html", ctx, viewer)
-    late = dash.overdue_agencies(
-        session=session, selection=selection, year=year, today=today, sort=ctx["sort"]
+    late_total, late = pg.late_agencies(
+        session=session,
+        selection=selection,
+        year=year,
+        today=today,
+        sort=ctx["sort"],
+        offset=(opage - 1) * OVERDUE_PAGE,
+        limit=OVERDUE_PAGE,
     )
-    opage = min(opage, _pages(len(late), OVERDUE_PAGE))
     matching, groups = dash.matrix_page(
         session=session,
         selection=selection,
@@ -117,10 +121,10 @@ def dashboard(
         per_page=MATRIX_PAGE,
     )
     ctx |= {
-        "overdue": late[(opage - 1) * OVERDUE_PAGE : opage * OVERDUE_PAGE],
-        "overdue_total": len(late),
+        "overdue": late,
+        "overdue_total": late_total,
         "opage": opage,
-        "opages": _pages(len(late), OVERDUE_PAGE),
+        "opages": _pages(late_total, OVERDUE_PAGE),
         "groups": groups,
         "matching": matching,
         "page": page,
@@ -240,21 +244,12 @@ def dashboard_xlsx(
     selection = _selection(session, viewer, kind, parent)
     overview = pg.overview(session=session, selection=selection, year=year, today=today)
     _, steps = pg.steps_behind(session=session, selection=selection, year=year, today=today)
-    cells = pg.matrix_cells(session=session, agency_ids=selection.agencies, year=year, today=today)
-    agencies = sorted(
-        (
-            (a, (selection.parent_of(a) or a).code if a.parent_id else "", cells.get(a.id, {}))
-            for a in selection.agencies.values()
-            if cells.get(a.id)
-        ),
-        key=lambda t: t[0].code,
+    cells = pg.matrix_cells(session=session, codes=selection.agencies, year=year, today=today)
+    agencies = [(selection.agencies[c], cells[c]) for c in sorted(cells) if cells[c]]
+    late, _ = pg.late_agencies(
+        session=session, selection=selection, year=year, today=today, limit=1
     )
-    body = dash.to_xlsx(
-        overview=overview,
-        steps=steps,
-        agencies=agencies,
-        overdue_agencies=overview.overdue_agencies,
-    )
+    body = dash.to_xlsx(overview=overview, steps=steps, agencies=agencies, overdue_agencies=late)
     return Response(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
