@@ -25,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 # Agencies per page of the matrix, rows per page of the overdue list and of a drill-down list.
 MATRIX_PAGE = 100
-OVERDUE_PAGE = 50
+OVERDUE_PAGE = 20
 LIST_PAGE = 100
 SEVERITY_ROWS = 20
 
