@@ -165,6 +165,20 @@ def status_of(today: date) -> ColumnElement[str]:
     )
 
 
+def status_is(status: str, today: date) -> ColumnElement[bool]:
+    """status_of(today) == status in plain terms, which the (year, state, due) index serves."""
+    s = STEP.c
+    done_late = and_(s.done_on.is_not(None), s.done_on > s.due)
+    return {
+        DONE: and_(s.state == STEP_DONE, ~done_late),
+        LATE: and_(s.state == STEP_DONE, done_late),
+        WAIVED: s.state == STEP_WAIVED,
+        PENDING: and_(s.state == STEP_OPEN, s.due >= today),
+        OVERDUE: and_(s.state == STEP_OPEN, s.due < today, in_operation(today)),
+        STOPPED: and_(s.state == STEP_OPEN, s.due < today, ~in_operation(today)),
+    }[status]
+
+
 def line_key() -> ColumnElement[str]:
     """The calendar step's key, or EVENTS for the steps events and records start."""
     return case((STEP.c.key == STEP.c.step_type, STEP.c.key), else_=EVENTS)
@@ -214,13 +228,6 @@ def overview(*, session: Session, selection: Selection, year: int, today: date) 
     )
 
 
-def overdue_where(query: Select[Any], today: date) -> Select[Any]:
-    """Keep the overdue steps of a query that joins STEP and AGENCY, in plain terms the step
-    index serves (status_of gives the same steps, but reads every one)."""
-    s = STEP.c
-    return query.where(s.state == STEP_OPEN, s.due < today, in_operation(today))
-
-
 @dataclass(frozen=True)
 class StepRow:
     """One step behind a count, with its agency and the agency's parent."""
@@ -266,7 +273,7 @@ def steps_behind(
     if line is not None:
         query = query.where(line_key() == line)
     if status is not None:
-        query = query.where(state == status)
+        query = query.where(status_is(status, today))
     if kind is not None:
         query = query.where(a.kind == kind)
     if parent_code == "":
@@ -347,7 +354,7 @@ def late_agencies(
     """The selection's agencies with an overdue step (models.overdue's rule): how many, and one
     page of them in the order asked with the titles of their overdue steps; two queries."""
     s, a = STEP.c, AGENCY.c
-    # Overdue as overdue_where says, without joining each step to its agency: the agencies out
+    # Overdue as status_is says, without joining each step to its agency: the agencies out
     # of operation are few, and read once.
     gone = select(a.id).where(~in_operation(today))
     base = selection.where(

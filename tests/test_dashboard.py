@@ -6,11 +6,14 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select, update
 
+from models import progress
+from models.tables import AGENCY, STEP
 from tests.web_support import login
 
 
@@ -180,3 +183,38 @@ def test_the_xlsx_has_real_dates_numbers_a_frozen_header_and_filters(client, tok
 
     matrix = book["Ma trận 2026"]
     assert matrix.freeze_panes == "C2" and matrix.auto_filter.ref
+
+
+def test_the_plain_status_conditions_agree_with_the_status_on_edge_dates(session, opened_2026):
+    """Each step's status as the bars count it (one CASE) and as the lists find it (the plain
+    conditions the index serves), on the day of a deadline and of an agency's last day."""
+    today = date(2026, 2, 2)  # plan's deadline
+    plan = (STEP.c.key == "plan") & STEP.c.agency_id.in_(
+        select(AGENCY.c.id).where(AGENCY.c.code.in_(["SNGV", "SCT"]))
+    )
+    session.execute(update(STEP).where(plan).values(state="done", done_on=STEP.c.due, ref="1"))
+    late = (STEP.c.key == "steering_committee") & STEP.c.agency_id.in_(
+        select(AGENCY.c.id).where(AGENCY.c.code == "SNGV")
+    )
+    session.execute(update(STEP).where(late).values(state="done", done_on=today, ref="2"))
+    # UB18073's last day is today (still in operation); SKHCN's was yesterday (gone).
+    session.execute(update(AGENCY).where(AGENCY.c.code == "UB18073").values(valid_to=today))
+    yesterday = today - timedelta(days=1)
+    session.execute(update(AGENCY).where(AGENCY.c.code == "SKHCN").values(valid_to=yesterday))
+    session.execute(update(STEP).where(STEP.c.key == "steering_committee").values(due=yesterday))
+    session.commit()
+
+    base = select(AGENCY.c.code, STEP.c.key).join_from(
+        STEP, AGENCY, AGENCY.c.id == STEP.c.agency_id
+    )
+    by_case = {
+        status: set(session.execute(base.where(progress.status_of(today) == status)).all())
+        for status in progress.STATUSES
+    }
+    for status in progress.STATUSES:
+        plain = set(session.execute(base.where(progress.status_is(status, today))).all())
+        assert plain == by_case[status], status
+    assert ("SNGV", "plan") in by_case["done"] and ("HATINH", "plan") in by_case["pending"]
+    assert ("SNGV", "steering_committee") in by_case["late"]
+    assert ("UB18073", "steering_committee") in by_case["overdue"]
+    assert ("SKHCN", "steering_committee") in by_case["stopped"]
