@@ -184,6 +184,16 @@ def line_key() -> ColumnElement[str]:
     return case((STEP.c.key == STEP.c.step_type, STEP.c.key), else_=EVENTS)
 
 
+def line_title(*, session: Session, year: int, line: str) -> str | None:
+    """The title of a line of the overview (a calendar step's key or EVENTS), None if the year
+    has no such step."""
+    if line == EVENTS:
+        query = select(STEP.c.id).where(STEP.c.year == year, STEP.c.key != STEP.c.step_type)
+        return EVENTS_TITLE if session.execute(query.limit(1)).first() else None
+    query = select(STEP.c.title).where(STEP.c.year == year, STEP.c.key == line)
+    return session.execute(query.limit(1)).scalar()
+
+
 def overview(*, session: Session, selection: Selection, year: int, today: date) -> Overview:
     """Count the year's steps of the selection per step, kind and parent in one grouped pass."""
     s, a = STEP.c, AGENCY.c

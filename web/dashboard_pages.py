@@ -175,10 +175,9 @@ def dashboard_list(
     if group and (has_control(group) or not _exists(session, group)):
         raise HTTPException(400, f"Không có đơn vị cấp trên mã «{group}».")
     selection = _selection(session, viewer, kind, parent)
-    overview = pg.overview(session=session, selection=selection, year=year, today=today)
-    titles = {line.key: line.title for line in overview.steps}
-    if step and step not in titles:
-        raise HTTPException(400, f"Năm {year} không có bước «{step}» trong phạm vi bạn xem.")
+    title = pg.line_title(session=session, year=year, line=step) if step else None
+    if step and title is None:
+        raise HTTPException(400, f"Năm {year} không có bước «{step}».")
     total, rows = pg.steps_behind(
         session=session,
         selection=selection,
@@ -199,7 +198,7 @@ def dashboard_list(
         "group": group,
         "top": 1 if top else None,
     }
-    what = [titles[step]] if step else []
+    what = [title] if title else []
     if status:
         what.append(dash.STATUS_LABELS[status].lower())
     if kind:
