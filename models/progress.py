@@ -3,6 +3,7 @@ step done on time, done late, overdue (models.overdue's rule), pending, waived o
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -329,6 +330,7 @@ def matrix_cells(
     return out
 
 
+@functools.lru_cache(maxsize=65536)  # the same names on every search: fold each once
 def fold(text: str) -> str:
     """Lower case without Vietnamese marks, for a search that ignores accents: "Sở" → "so"."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
