@@ -79,11 +79,12 @@ def national_rows(target: int) -> list[list[str]]:
             add(f"{root}-{code}", f"{name} {pname}", "chi_cuc", f"{root}-{parent}")
         for unit in units:
             add(f"X{unit['unit_code']}", f"UBND {unit['unit_full_name']}", "ubnd_xa", root)
+    # Parents come before their units, so cutting the list at `target` leaves no orphan.
     commune_rows = [r for r in rows if r[2] == "ubnd_xa"]
     for suffix, label, kind in COMMUNE_UNITS:
         for commune in commune_rows:
             if len(rows) >= target:
-                return rows
+                return rows[:target]
             add(
                 f"{commune[0]}-{suffix}",
                 f"{label} {commune[1].removeprefix('UBND ')}",

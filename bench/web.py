@@ -1,6 +1,6 @@
 """Time the overseer dashboard for a province of N agencies; prints JSON.
 
-Run: .venv/bin/python -m bench.web [AGENCIES ...]   (default 300 and 2000)
+Run: .venv/bin/python -m bench.web [AGENCIES ...]   (default 300 and 5000)
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from models.agencies import FIELDS, upsert_agencies
 from models.calendar import load_rule_set
 from models.cycles import open_cycle
 from models.db import make_engine, migrate
+from models.progress import overview, select_agencies
 from models.tables import STEP, STEP_DONE
 from models.users import create_user, scope_of
 from web.app import create_app, settle_heap
-from web.dashboard import build_dashboard
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 24)
@@ -77,10 +77,12 @@ def measure(n: int, workdir: Path) -> dict[str, Any]:
         session.commit()
         user = create_user(session=session, username="admin", password="bench-pass", role="admin")
         scope = scope_of(session=session, user=user)
-        query_ms = [
-            timed(lambda: build_dashboard(session=session, scope=scope, year=2026, today=TODAY))
-            for _ in range(RUNS)
-        ]
+
+        def counts() -> None:
+            chosen = select_agencies(session=session, scope=scope)
+            overview(session=session, selection=chosen, year=2026, today=TODAY)
+
+        query_ms = [timed(counts) for _ in range(RUNS)]
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     app = create_app(settings, clock=lambda: NOW)
     with TestClient(app) as client:
@@ -95,24 +97,31 @@ def measure(n: int, workdir: Path) -> dict[str, Any]:
             assert client.get("/dashboard?year=2026").status_code == 200
         settle_heap()  # as `isocycle web` does before serving
         page_ms = [timed(lambda: client.get("/dashboard?year=2026")) for _ in range(RUNS)]
-        xlsx_ms = [timed(lambda: client.get("/dashboard.xlsx?year=2026")) for _ in range(5)]
+        search_ms = [timed(lambda: client.get("/dashboard?year=2026&q=xa+so+1")) for _ in range(5)]
+        list_ms = [
+            timed(lambda: client.get("/dashboard/list?year=2026&status=overdue")) for _ in range(5)
+        ]
+        xlsx_ms = [timed(lambda: client.get("/dashboard.xlsx?year=2026")) for _ in range(3)]
         size = len(client.get("/dashboard?year=2026").content)
     app.state.engine.dispose()
     engine.dispose()
+    budget = 150 if n <= 300 else 500
     return {
         "agencies": n,
         "steps": n * 9,
         "dashboard_request": summary(page_ms),
-        "dashboard_queries": summary(query_ms),
+        "dashboard_counts": summary(query_ms),
+        "search_request": summary(search_ms),
+        "list_request": summary(list_ms),
         "xlsx_request": summary(xlsx_ms),
         "html_bytes": size,
-        "budget_ms": 200,
-        "within_budget": statistics.median(page_ms) < 200 if n <= 300 else None,
+        "budget_ms": budget,
+        "within_budget": statistics.median(page_ms) < budget,
     }
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [300, 2000]
+    sizes = [int(a) for a in sys.argv[1:]] or [300, 5000]
     with tempfile.TemporaryDirectory() as tmp:
         results = [measure(n, Path(tmp)) for n in sizes]
     report = {"bench": "web.dashboard", "runs": RUNS, "results": results}

@@ -31,6 +31,13 @@ STATUS_PENDING = "pending"
 STATUS_OVERDUE = "overdue"
 STATUS_DONE = "done"
 STATUS_WAIVED = "waived"
+# A step's status as the agency page, its feed and its e-mails name it.
+STATUS_LABELS = {
+    STATUS_PENDING: "Chưa đến hạn",
+    STATUS_OVERDUE: "Quá hạn",
+    STATUS_DONE: "Đã hoàn thành",
+    STATUS_WAIVED: "Không áp dụng",
+}
 EVIDENCE_FIELDS = ("state", "done_on", "ref", "note", "waive_reason")
 # Steps that must not be dated before another step of the same year was done.
 PREREQUISITES = {"management_review": "internal_audit"}

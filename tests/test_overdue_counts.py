@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from models import progress
 from models.agencies import upsert_agencies
 from models.cycles import open_cycle
 from models.reminders import DELIVERY, load_policy, queue_overseer_digest
 from models.tables import AGENCY, STEP
-from models.users import Scope
+from models.users import Scope, create_user
 from notifications.messages import render_digest
 from notifications.outbox import digest_pass
-from web import dashboard as dash
+from tests.web_support import PASSWORD, login
+from web.app import create_app
 
 TODAY = date(2026, 3, 2)  # a Monday: week 10
 NOW = datetime.combine(TODAY, time(8, 0), ZoneInfo("Asia/Ho_Chi_Minh")).astimezone(UTC)
@@ -55,16 +59,34 @@ def two_years(province, session, rules) -> None:
 def test_the_digest_counts_each_year_as_the_dashboard_does_and_names_the_years(
     session, two_years, settings, sink
 ):
-    board_2026 = dash.build_dashboard(session=session, scope=ADMIN, year=2026, today=TODAY)
-    board_2025 = dash.build_dashboard(session=session, scope=ADMIN, year=2025, today=TODAY)
-    assert [r.code for r in board_2026.overdue("code")] == ["HATINH", "SKHCN", "TTDVDN", "UB18073"]
+    everyone = progress.select_agencies(session=session, scope=ADMIN)
+
+    def late(year: int) -> list[str]:
+        total, rows = progress.late_agencies(
+            session=session, selection=everyone, year=year, today=TODAY, sort="code"
+        )
+        assert total == len(rows)
+        return [r.code for r in rows]
+
+    def board(year: int) -> progress.Overview:
+        return progress.overview(session=session, selection=everyone, year=year, today=TODAY)
+
+    assert late(2026) == ["HATINH", "SKHCN", "TTDVDN", "UB18073"]
     # Thuận Lộc no longer exists: nobody is reminded or chased about it, in any view.
-    assert [r.code for r in board_2025.overdue("code")] == ["SCT"]
-    # The per-step counts agree with the list.
-    assert {c.key: c.overdue for c in board_2025.columns if c.overdue} == {"annual_report": 1}
-    assert {c.key: c.overdue for c in board_2026.columns if c.overdue} == dict.fromkeys(
-        ("plan", "steering_committee", "quality_objectives"), 4
+    assert late(2025) == ["SCT"]
+    # The counts the SQL makes agree with the list, per step and in total.
+    board_2025, board_2026 = board(2025), board(2026)
+    assert {c.key: c.counts["overdue"] for c in board_2025.steps if c.counts["overdue"]} == {
+        "annual_report": 1
+    }
+    assert {c.key: c.counts["overdue"] for c in board_2026.steps if c.counts["overdue"]} == (
+        dict.fromkeys(("plan", "steering_committee", "quality_objectives"), 4)
     )
+    assert board_2026.totals["overdue"] == 12 and board_2025.totals["overdue"] == 1
+    # Thuận Lộc's open steps of 2025 are neither overdue nor pending: it is gone.
+    assert board_2025.totals["stopped"] > 0
+    assert sum(k.counts["overdue"] for k in board_2026.kinds) == 12
+    assert sum(p.counts["overdue"] for p in board_2026.parents) == 12
 
     smtp = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": sink.port})
     digest_pass(session=session, settings=smtp, policy=load_policy(), now=NOW)
@@ -114,13 +136,26 @@ def test_a_digest_queued_before_the_years_were_named_is_split_by_year(settings):
     assert "năm 2026 có 1 việc" in mail.subject and "năm 2025 có 1 việc" in mail.subject
 
 
-def test_status_and_xlsx_give_the_dashboard_figure_for_the_year(session, two_years, cli):
+@pytest.fixture
+def overseer(settings, session) -> Iterator[TestClient]:
+    """A browser signed in as an admin, on a site whose clock reads NOW."""
+    create_user(session=session, username="admin", password=PASSWORD, role="admin")
+    app = create_app(settings, clock=lambda: NOW)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "admin")
+        yield client
+    app.state.engine.dispose()
+
+
+def test_status_and_xlsx_give_the_dashboard_figure_for_the_year(session, two_years, cli, overseer):
     out = cli("status", "2026", "--today", TODAY.isoformat()).output
     assert "Năm 2026, tính đến 02/03/2026: 4 đơn vị có 12 việc quá hạn" in out
     out = cli("status", "2025", "--today", TODAY.isoformat()).output
     assert "Năm 2025, tính đến 02/03/2026: 1 đơn vị có 1 việc quá hạn" in out
 
-    board = dash.build_dashboard(session=session, scope=ADMIN, year=2026, today=TODAY)
-    sheet = load_workbook(io.BytesIO(dash.to_xlsx(board))).active
+    page = overseer.get("/dashboard?year=2026").text
+    assert "<b>4</b> đơn vị có <b>12</b> việc quá hạn" in page
+    xlsx = overseer.get("/dashboard.xlsx?year=2026").content
+    sheet = load_workbook(io.BytesIO(xlsx))["Tổng hợp 2026"]
     last = [c.value for c in sheet[sheet.max_row]]
-    assert last[1:3] == ["Đơn vị quá hạn năm 2026 (tính đến 02/03/2026)", 4]
+    assert last[:2] == ["Đơn vị quá hạn năm 2026 (tính đến 02/03/2026)", 4]

@@ -200,7 +200,7 @@ def test_api_writes_go_through_between_the_chunks_of_a_cycle_open(
     """A real `open_cycle` on ~4,000 agencies (50 per chunk) in another process while the API
     takes writes with the default busy timeout: none fails with a 500, and writes commit while
     the year is half open (one transaction for the whole year would show 0 or all steps)."""
-    upsert_agencies(session=session, header=FIELDS, data=national_rows(3000))
+    upsert_agencies(session=session, header=FIELDS, data=national_rows(4000))
     engine = make_engine(database_url)
     job = subprocess.Popen(
         [sys.executable, "-c", OPEN_2027, database_url],

@@ -241,10 +241,12 @@ def test_it_writes_a_formula_like_agency_name_as_text_in_the_xlsx(client, tokens
     login(client, "admin")
     response = client.get("/dashboard.xlsx?year=2026")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    (row,) = [r for r in sheet.iter_rows() if r[0].value == "SNGV"]
-    assert (row[1].value, row[1].data_type) == (name, "s")
-    assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+    book = load_workbook(io.BytesIO(response.content))
+    for sheet in (book["Chi tiết 2026"], book["Ma trận 2026"]):
+        rows = [r for r in sheet.iter_rows() if r[0].value == "SNGV"]
+        assert rows and all((r[1].value, r[1].data_type) == (name, "s") for r in rows)
+    for sheet in book.worksheets:
+        assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
 
 
 def test_it_sends_a_one_click_link_of_an_action_step_to_the_audits_page(

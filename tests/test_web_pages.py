@@ -226,11 +226,11 @@ def test_it_downloads_the_matrix_as_xlsx(client, tokens, cli):
     response = client.get("/dashboard.xlsx?year=2026")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.content))["Ma trận 2026"]
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True) if r[0]}
     header = [c.value for c in sheet[1]]
     plan = header.index(next(h for h in header if h and "kế hoạch" in h.lower()))
-    assert rows["SNGV"][plan] == "Đã hoàn thành 20/01/2026"
+    assert rows["SNGV"][plan] == "Hoàn thành đúng hạn"
     assert rows["SCT"][plan].startswith("Quá hạn (")
 
 
@@ -341,15 +341,25 @@ def test_it_starts_a_new_session_at_login_and_ends_it_at_logout(client, tokens):
     assert client.get("/dashboard").status_code == 303
 
 
-def test_it_caps_the_matrix_but_counts_every_agency(client, tokens, monkeypatch):
-    monkeypatch.setattr("web.pages.MATRIX_LIMIT", 2)
-    monkeypatch.setattr("web.pages.OVERDUE_LIMIT", 3)
+def test_it_pages_the_matrix_and_the_overdue_list_but_counts_every_agency(
+    client, tokens, monkeypatch
+):
+    monkeypatch.setattr("web.dashboard_pages.MATRIX_PAGE", 2)
+    monkeypatch.setattr("web.dashboard_pages.OVERDUE_PAGE", 3)
     login(client, "admin")
     page = client.get("/dashboard?year=2026").text
     assert page.count("<tr data-agency=") == 2
     assert page.count("<tr data-overdue=") == 3
-    assert "Hiển thị 2/6 đơn vị" in page and "Đơn vị quá hạn (6)" in page
+    assert "Trang 1/3 (6 đơn vị)" in page and "Hiển thị 1–2/6 đơn vị" in page
+    assert "Đơn vị quá hạn (6)" in page and "Trang 1/2:" in page
     assert "0/6 đơn vị đã hoàn thành, 6 quá hạn" in page
+    seen = set()
+    for number in (1, 2, 3):
+        text = client.get(f"/dashboard?year=2026&page={number}").text
+        seen |= set(re.findall(r'<tr data-agency="([^"]+)"', text))
+    assert len(seen) == 6
+    second = client.get("/dashboard?year=2026&opage=2").text
+    assert second.count("<tr data-overdue=") == 3
 
 
 @pytest.mark.parametrize(

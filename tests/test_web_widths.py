@@ -101,6 +101,13 @@ def _link_done(page: Page, site: DemoSite) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Đã ghi nhận hoàn thành")
 
 
+def _dashboard_open(page: Page, site: DemoSite) -> None:
+    """The dashboard with every group of the matrix opened, as an overseer reading it would."""
+    _go("admin", "/dashboard?year=2026")(page, site)
+    page.locator("details.group > summary").first.wait_for()
+    page.evaluate("() => document.querySelectorAll('details.group').forEach(d => d.open = true)")
+
+
 def _api_docs(page: Page, site: DemoSite) -> None:
     page.goto(site.base + "/api/docs")
     expect(page.locator(".opblock").first).to_be_visible()
@@ -110,6 +117,10 @@ def _api_docs(page: Page, site: DemoSite) -> None:
 PAGES: dict[str, Callable[[Page, DemoSite], None]] = {
     "login": _go(None, "/login"),
     "dashboard": _go("admin", "/dashboard?year=2026"),
+    "dashboard_matrix_open": _dashboard_open,
+    "dashboard_secretary": _go(SECRETARY, "/dashboard?year=2026"),
+    "dashboard_list": _go("admin", "/dashboard/list?year=2026&status=overdue"),
+    "dashboard_no_cycle": _go("admin", "/dashboard?year=2027"),
     "agency": _go(SECRETARY, "/agencies/SNGV"),
     "agency_with_units": _go("admin", "/agencies/HATINH?year=2026"),
     "step_form": _go(SECRETARY, "/agencies/SNGV/2026/steps/annual_report"),
@@ -166,3 +177,22 @@ def test_every_page_fits_the_screen(demo_site: DemoSite, browser: Browser, name:
     assert seen["width"] <= width, f"{name} is {seen['width']} px wide at {width} px: see {shot}"
     assert seen["hidden"] == [], f"{name} hides its overflow instead of fitting"
     assert seen["overlaps"] == [], f"{name}: header items overlap at {width} px: see {shot}"
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_the_matrix_header_stays_in_view_while_its_box_scrolls(
+    demo_site: DemoSite, browser: Browser, width: int
+):
+    context = browser.new_context(viewport={"width": width, "height": 420}, locale="vi-VN")
+    try:
+        page = context.new_page()
+        _dashboard_open(page, demo_site)
+        box = page.locator(".matrix-box").filter(has=page.locator("tbody tr:nth-child(4)")).first
+        header = box.locator("thead th").first
+        assert header.evaluate("e => getComputedStyle(e).position") == "sticky"
+        box.evaluate("e => e.scrollTop = 120")
+        box_top = box.evaluate("e => e.getBoundingClientRect().top")
+        assert box.evaluate("e => e.scrollTop") > 0, "the matrix box does not scroll"
+        assert abs(header.evaluate("e => e.getBoundingClientRect().top") - box_top) < 2
+    finally:
+        context.close()

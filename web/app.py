@@ -23,7 +23,7 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import is_busy_error, make_engine
 from models.tables import utcnow
-from web import api, health, iso_api, iso_pages, log_pages, pages
+from web import api, dashboard_pages, health, iso_api, iso_pages, log_pages, pages
 from web.deps import Clock, LoginRequired
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -107,6 +107,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(iso_api.router)
     app.include_router(iso_pages.router)
     app.include_router(log_pages.router)
+    app.include_router(dashboard_pages.router)
     app.include_router(pages.router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -1,220 +1,121 @@
-"""The overseer's view of a year: agencies × steps, per-step counts and the overdue list."""
+"""The overseer's view of a year assembled for the page and the .xlsx: bars drawn as SVG, the
+matrix grouped under parents, the overdue agencies and the findings by severity."""
 
 from __future__ import annotations
 
 import io
-import uuid
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import select
+from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from models import iso
-from models.cycles import STATUS_DONE, STATUS_OVERDUE, STATUS_WAIVED, step_status
-from models.overdue import overdue_steps
-from models.tables import AGENCY, STEP
-from models.users import Scope
+from models import progress as pg
+from models.agencies import KIND_LABELS
 
 STATUS_LABELS = {
-    "pending": "Chưa đến hạn",
-    "overdue": "Quá hạn",
-    "done": "Đã hoàn thành",
-    "waived": "Không áp dụng",
+    pg.DONE: "Hoàn thành đúng hạn",
+    pg.LATE: "Hoàn thành trễ hạn",
+    pg.OVERDUE: "Quá hạn",
+    pg.PENDING: "Chưa đến hạn",
+    pg.STOPPED: "Đơn vị đã ngừng hoạt động",
+    pg.WAIVED: "Không áp dụng",
 }
-KIND_LABELS = {
-    "ubnd_tinh": "UBND tỉnh",
-    "van_phong": "Văn phòng",
-    "so": "Sở, ngành",
-    "chi_cuc": "Chi cục",
-    "trung_tam": "Trung tâm",
-    "don_vi_su_nghiep": "Đơn vị sự nghiệp",
-    "ubnd_huyen": "UBND huyện",
-    "ubnd_xa": "UBND xã, phường",
-    "phong": "Phòng",
+# The figures under a bar, where space is short.
+SHORT_LABELS = {
+    pg.DONE: "Đúng hạn",
+    pg.LATE: "Trễ hạn",
+    pg.OVERDUE: "Quá hạn",
+    pg.PENDING: "Chưa đến hạn",
+    pg.STOPPED: "Ngừng hoạt động",
+    pg.WAIVED: "Không áp dụng",
 }
-XLSX_FILLS = {"pending": "DDEBF7", "overdue": "F8CBAD", "done": "C6EFCE", "waived": "E7E6E6"}
+# The bars show these; pending and stopped fill the rest, waived are left out of the total.
+BAR_STATUSES = (pg.DONE, pg.LATE, pg.OVERDUE, pg.PENDING, pg.STOPPED)
+XLSX_FILLS = {
+    pg.DONE: "C6EFCE",
+    pg.LATE: "FFE699",
+    pg.OVERDUE: "F8CBAD",
+    pg.PENDING: "DDEBF7",
+    pg.STOPPED: "E7E6E6",
+    pg.WAIVED: "E7E6E6",
+}
+BOLD = Font(bold=True)
+FILLS = {s: PatternFill("solid", fgColor=c) for s, c in XLSX_FILLS.items()}
+TOP_PARENT_LABEL = "Không có đơn vị cấp trên"
+
+
+@dataclass(frozen=True)
+class Segment:
+    status: str
+    x: float
+    width: float
+    count: int
+    percent: float
+    href: str
+
+
+def bar(counts: pg.Counts, link: dict[str, str]) -> list[Segment]:
+    """The segments of one 100-wide SVG bar, each linking to the list of steps behind it."""
+    out, x = [], 0.0
+    for status in BAR_STATUSES:
+        n = counts[status]
+        if not n and status != pg.OVERDUE:
+            continue
+        width = 100.0 * n / counts.total if counts.total else 0.0
+        href = "/dashboard/list?" + urlencode({**link, "status": status})
+        out.append(Segment(status, round(x, 3), round(width, 3), n, counts.percent(status), href))
+        x += width
+    return out
 
 
 @dataclass
-class Column:
-    key: str
-    title: str
-    due: date
-    total: int = 0
-    done: int = 0
-    overdue: int = 0
+class Group:
+    """A parent and, on this page of the matrix, the agencies directly under it."""
 
-
-@dataclass
-class Row:
-    id: uuid.UUID
     code: str
     name: str
-    kind: str
-    # step key → (status, days overdue or late, done_on)
-    cells: dict[str, tuple[str, int, date | None]] = field(default_factory=dict)
-    overdue_steps: list[str] = field(default_factory=list)
-    max_overdue: int = 0
+    rows: list[tuple[pg.AgencyRow, dict[str, tuple[str, int]]]]
+    counts: pg.Counts | None
 
 
-@dataclass
-class Dashboard:
-    year: int
-    today: date
-    columns: list[Column]
-    rows: list[Row]
-    kinds: list[str]
-
-    def overdue(self, sort: str = "-days") -> list[Row]:
-        """Agencies with at least one overdue step, most overdue first unless asked otherwise."""
-        late = [r for r in self.rows if r.overdue_steps]
-        if sort in ("days", "-days"):
-            late.sort(key=lambda r: (r.max_overdue, r.code), reverse=sort == "-days")
-        elif sort == "count":
-            late.sort(key=lambda r: (-len(r.overdue_steps), r.code))
-        else:
-            late.sort(key=lambda r: r.code)
-        return late
-
-
-def build_dashboard(
+def matrix_page(
     *,
     session: Session,
-    scope: Scope,
-    year: int,
-    today: date,
-    kind: str | None = None,
-    parent_id: uuid.UUID | None = None,
-) -> Dashboard:
-    """Return the year's matrix for the agencies the scope sees, in two queries.
+    selection: pg.Selection,
+    overview: pg.Overview,
+    q: str,
+    page: int,
+    per_page: int,
+) -> tuple[int, list[Group]]:
+    """One page of the matrix: the agencies matching `q` (code or name, accents ignored) by
+    parent then code, grouped under their parent; returns the number matching and the groups."""
+    needle = pg.fold(q.strip())
+    rows = [
+        r
+        for r in selection.agencies.values()
+        if not needle or needle in pg.fold(r.code) or needle in pg.fold(r.name)
+    ]
 
-    - `parent_id` keeps that agency and everything under it; `kind` keeps one kind of agency.
-    - Columns are the calendar steps (key == step type); event steps count in the overdue list.
-    - The overdue list and the per-step overdue counts count as every view does
-      (models.overdue): the digest's figures for the year are the same.
-    """
-    a, s = AGENCY.c, STEP.c
-    agencies = session.execute(select(a.id, a.code, a.name, a.kind, a.parent_id)).all()
-    keep: set[uuid.UUID] | None = None
-    if parent_id is not None:
-        children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
-        for r in agencies:
-            children.setdefault(r.parent_id, []).append(r.id)
-        keep, queue = set(), [parent_id]
-        while queue:
-            current = queue.pop()
-            if current not in keep:
-                keep.add(current)
-                queue.extend(children.get(current, []))
-    kinds = sorted({r.kind for r in agencies if scope.can_see(r.id)})
-    rows: dict[uuid.UUID, Row] = {
-        r.id: Row(r.id, r.code, r.name, r.kind)
-        for r in agencies
-        if scope.can_see(r.id)
-        and (keep is None or r.id in keep)
-        and (kind is None or r.kind == kind)
-    }
-    columns: dict[str, Column] = {}
-    # Overdue as every view counts it (an agency no longer in operation is chased by nobody).
-    late_steps = overdue_steps(session=session, today=today, years=[year])
-    late = {(one.agency_id, one.key) for one in late_steps}
-    steps = session.execute(
-        select(s.agency_id, s.key, s.step_type, s.title, s.due, s.state, s.done_on).where(
-            s.year == year
-        )
+    rows.sort(key=lambda r: (r.parent_code or "", r.code))
+    shown = rows[(page - 1) * per_page : page * per_page]
+    cells = pg.matrix_cells(
+        session=session, codes=[r.code for r in shown], year=overview.year, today=overview.today
     )
-    for st in steps:
-        row = rows.get(st.agency_id)
-        if row is None:
-            continue
-        status = step_status(st.state, st.due, today)
-        days = (today - st.due).days if status == STATUS_OVERDUE else 0
-        if st.key != st.step_type:
-            continue
-        col = columns.get(st.key)
-        if col is None:
-            col = columns[st.key] = Column(st.key, st.title, st.due)
-        col.due = min(col.due, st.due)
-        if status == STATUS_DONE and st.done_on is not None:
-            days = max((st.done_on - st.due).days, 0)
-        row.cells[st.key] = (status, days, st.done_on)
-        if status != STATUS_WAIVED:
-            col.total += 1
-            col.done += status == STATUS_DONE
-            col.overdue += (st.agency_id, st.key) in late
-    for one in late_steps:
-        row = rows.get(one.agency_id)
-        if row is not None:
-            row.overdue_steps.append(one.title)
-            row.max_overdue = max(row.max_overdue, one.days_overdue)
-    ordered = sorted(columns.values(), key=lambda c: (c.due, c.key))
-    shown = sorted((r for r in rows.values() if r.cells or r.overdue_steps), key=lambda r: r.code)
-    return Dashboard(year, today, ordered, shown, kinds)
-
-
-def _append_text(ws: Worksheet, values: list[Any]) -> None:
-    """Append a row whose strings stay text: openpyxl makes a string starting with "=" a formula,
-    and agency names and codes are user input (`=HYPERLINK(...)` must not run in Excel)."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-
-
-def to_xlsx(board: Dashboard) -> bytes:
-    """Return the matrix as an .xlsx workbook: one row per agency, one column per step."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None  # a new workbook always has one sheet
-    ws.title = f"Năm {board.year}"
-    _append_text(ws, ["Mã", "Đơn vị", "Loại", *[c.title for c in board.columns]])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in board.rows:
-        values: list[Any] = [row.code, row.name, KIND_LABELS.get(row.kind, row.kind)]
-        for c in board.columns:
-            status, days, done_on = row.cells.get(c.key, ("", 0, None))
-            text = STATUS_LABELS.get(status, "")
-            if status == STATUS_OVERDUE:
-                text += f" ({days} ngày)"
-            elif status == STATUS_DONE and done_on is not None:
-                text += f" {done_on:%d/%m/%Y}"
-            values.append(text)
-        _append_text(ws, values)
-        for c, cell in zip(board.columns, ws[ws.max_row][3:], strict=True):
-            status = row.cells.get(c.key, ("", 0, None))[0]
-            if status in XLSX_FILLS:
-                cell.fill = PatternFill("solid", fgColor=XLSX_FILLS[status])
-    ws.append([])
-    _append_text(
-        ws,
-        [
-            "",
-            "Tổng hợp",
-            "",
-            *[
-                f"{c.done}/{c.total} đơn vị đã hoàn thành, {c.overdue} quá hạn"
-                for c in board.columns
-            ],
-        ],
-    )
-    # The figure the page, the digest and `isocycle status` give, for the same year.
-    _append_text(
-        ws,
-        [
-            "",
-            f"Đơn vị quá hạn năm {board.year} (tính đến {board.today:%d/%m/%Y})",
-            len(board.overdue()),
-        ],
-    )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    by_parent = {line.key: line.counts for line in overview.parents}
+    groups: list[Group] = []
+    for r in shown:
+        code = r.parent_code or ""
+        if not groups or groups[-1].code != code:
+            name = r.parent_name or TOP_PARENT_LABEL
+            groups.append(Group(code, name, [], by_parent.get(code)))
+        groups[-1].rows.append((r, cells.get(r.code, {})))
+    return len(rows), groups
 
 
 @dataclass
@@ -222,13 +123,146 @@ class SeverityTable:
     """Findings of a year by severity: the total over the shown agencies and each one with any."""
 
     totals: dict[str, int]
-    rows: list[tuple[Row, dict[str, int]]]
+    rows: list[tuple[pg.AgencyRow, dict[str, int]]]
 
 
-def severity_table(*, session: Session, board: Dashboard) -> SeverityTable:
-    """Count the findings of the dashboard's agencies by severity, in one query."""
-    counts = iso.severity_counts_for_year(session=session, year=board.year)
-    rows = [(r, counts[r.code]) for r in board.rows if r.code in counts]
+def severity_table(*, session: Session, selection: pg.Selection, year: int) -> SeverityTable:
+    """Count the selection's findings by severity, in one query."""
+    counts = iso.severity_counts_for_year(session=session, year=year)
+    rows = [(r, counts[r.code]) for r in selection.agencies.values() if r.code in counts]
     totals = {s: sum(c[s] for _, c in rows) for s in iso.SEVERITIES}
     rows.sort(key=lambda rc: (-rc[1]["major"], -sum(rc[1].values()), rc[0].code))
     return SeverityTable(totals=totals, rows=rows)
+
+
+class _Sheet:
+    """A write-only worksheet (a province's 45,000 steps in seconds, not minutes) with a bold
+    frozen header, set widths, strings kept as text, dates shown dd/mm/yyyy and a filter."""
+
+    def __init__(
+        self, wb: Workbook, title: str, header: list[str], widths: list[int], freeze: str = "A2"
+    ) -> None:
+        self.ws: Any = wb.create_sheet(title)
+        self.row, self.width = 0, len(header)
+        for i, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = width
+        self.ws.freeze_panes = freeze  # a write-only sheet takes it before its first row
+        self.append(header, font=BOLD)
+
+    def append(
+        self,
+        values: list[Any],
+        dates: tuple[int, ...] = (),
+        fills: list[PatternFill | None] | None = None,
+        font: Font | None = None,
+    ) -> None:
+        """Write a row. A string starting with "=" would become a formula, and names are user
+        input (`=HYPERLINK(...)` must not run in Excel): strings stay text."""
+        self.row += 1
+        cells: list[Any] = []
+        for column, value in enumerate(values, start=1):
+            fill = fills[column - 1] if fills else None
+            is_date = column in dates and value is not None
+            formula_like = isinstance(value, str) and value.startswith("=")
+            if not (is_date or formula_like or fill or font):
+                cells.append(value)  # a plain value costs a tenth of a styled cell
+                continue
+            cell = WriteOnlyCell(self.ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif is_date:
+                cell.number_format = "DD/MM/YYYY"
+            if fill is not None:
+                cell.fill = fill
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        self.ws.append(cells)
+
+    def filter(self) -> None:
+        self.ws.auto_filter.ref = f"A1:{get_column_letter(self.width)}{self.row}"
+
+
+def to_xlsx(
+    *,
+    overview: pg.Overview,
+    steps: list[pg.StepRow],
+    agencies: list[tuple[pg.AgencyRow, dict[str, tuple[str, int]]]],
+    overdue_agencies: int,
+) -> bytes:
+    """The year as a workbook: totals per step as numbers, every step with real dates, its
+    document number and status, and the agencies × steps matrix; frozen headers and filters."""
+    wb = Workbook(write_only=True)
+    year, today = overview.year, overview.today
+    summary = _Sheet(
+        wb,
+        f"Tổng hợp {year}",
+        ["Bước", "Hạn", *[STATUS_LABELS[s] for s in pg.STATUSES], "Tổng (trừ không áp dụng)"],
+        [44, 12, 14, 14, 10, 14, 14, 14, 14],
+    )
+    for line in overview.steps:
+        counts = [line.counts[s] for s in pg.STATUSES]
+        summary.append([line.title, line.due, *counts, line.counts.total], dates=(2,))
+    summary.filter()
+    totals = overview.totals
+    summary.append(["Tổng số", None, *[totals[s] for s in pg.STATUSES], totals.total])
+    summary.append([])
+    # The figure the page, the digest and `isocycle status` give, for the same year.
+    summary.append([f"Đơn vị quá hạn năm {year} (tính đến {today:%d/%m/%Y})", overdue_agencies])
+
+    detail = _Sheet(
+        wb,
+        f"Chi tiết {year}",
+        [
+            "Mã",
+            "Đơn vị",
+            "Đơn vị cấp trên",
+            "Bước",
+            "Hạn",
+            "Trạng thái",
+            "Ngày hoàn thành",
+            "Số ngày quá hạn / trễ",
+            "Số ký hiệu văn bản",
+        ],
+        [14, 40, 36, 44, 12, 22, 16, 12, 22],
+    )
+    for s in steps:
+        detail.append(
+            [
+                s.code,
+                s.name,
+                s.parent_name or "",
+                s.title,
+                s.due,
+                STATUS_LABELS[s.status],
+                s.done_on,
+                s.days if s.status in (pg.OVERDUE, pg.LATE) else None,
+                s.ref or "",
+            ],
+            dates=(5, 7),
+        )
+    detail.filter()
+
+    columns = [line for line in overview.steps if line.key != pg.EVENTS]
+    matrix = _Sheet(
+        wb,
+        f"Ma trận {year}",
+        ["Mã", "Đơn vị", "Loại", *[c.title for c in columns]],
+        [14, 40, 16, *[16] * len(columns)],
+        freeze="C2",
+    )
+    for agency, cells in agencies:
+        values: list[Any] = [agency.code, agency.name, KIND_LABELS.get(agency.kind, agency.kind)]
+        fills: list[PatternFill | None] = [None, None, None]
+        for c in columns:
+            status, days = cells.get(c.key, ("", 0))
+            text = STATUS_LABELS.get(status, "")
+            if status in (pg.OVERDUE, pg.LATE):
+                text += f" ({days} ngày)"
+            values.append(text)
+            fills.append(FILLS.get(status))
+        matrix.append(values, fills=fills)
+    matrix.filter()
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -10,9 +10,8 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.cycles import step_status
+from models.cycles import STATUS_LABELS, step_status
 from models.tables import AGENCY, STEP
-from web.dashboard import STATUS_LABELS
 
 
 def feed(

@@ -1,5 +1,5 @@
 """Server-rendered pages in Vietnamese: login, an agency's cycle, completing a step, the
-overseer dashboard, one-click links and iCal feeds."""
+one-click links and iCal feeds (the dashboard is web/dashboard_pages.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,10 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles, history_text, iso
-from models.tables import AGENCY, Agency, HistoryEntry, Step
+from models import cycles, history_text
+from models.tables import Agency, HistoryEntry, Step
 from models.users import authenticate, login_blocked
 from notifications.links import LinkError, check_feed_token, feed_token, read_link
-from web import dashboard as dash
 from web import ical
 from web.api import printable
 from web.deps import (
@@ -190,7 +189,7 @@ def step_view(step: Step, today: date) -> dict[str, Any]:
         when = f"Trễ {late} ngày" if late > 0 else "Đúng hạn"
     else:
         when = step.waive_reason or ""
-    return {"step": step, "status": status, "label": dash.STATUS_LABELS[status], "when": when}
+    return {"step": step, "status": status, "label": cycles.STATUS_LABELS[status], "when": when}
 
 
 def _safe_next(target: str | None) -> str:
@@ -290,7 +289,7 @@ def agency_page(
         "history": _history(session, agency, year),
         "feed_url": f"{settings.base_url.rstrip('/')}/ical/agency/{quote(agency.code)}/"
         f"{feed_token(settings, 'agency', agency.id)}.ics",
-        "kind_labels": dash.KIND_LABELS,
+        "kind_labels": agency_rules.KIND_LABELS,
         "record_steps": RECORD_STEPS,
     }
     return render(request, "agency.html", ctx, viewer)
@@ -455,96 +454,6 @@ def link_submit(
     session.refresh(step)
     ctx = _form_context(step, agency, today, request.url.path, _defaults(step, today))
     return render(request, "link_done.html", ctx, viewer)
-
-
-def _parent_id(session: Session, parent: str | None) -> uuid.UUID | None:
-    if not parent:
-        return None
-    return agency_or_404(session, parent).id
-
-
-def _board(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    viewer: Viewer,
-    year: int | None,
-    kind: str | None,
-    parent: str | None,
-) -> dash.Dashboard:
-    today = local_day(settings, now)
-    return dash.build_dashboard(
-        session=session,
-        scope=viewer.scope,
-        year=year or today.year,
-        today=today,
-        kind=kind or None,
-        parent_id=_parent_id(session, parent),
-    )
-
-
-# Rows shown on the page; beyond that the overseer filters or downloads the .xlsx (all rows).
-MATRIX_LIMIT = 500
-OVERDUE_LIMIT = 300
-
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
-
-
-@router.get("/dashboard")
-def dashboard(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    now: NowDep,
-    viewer: PageViewer,
-    year: YearQuery = None,
-    kind: str | None = None,
-    parent: str | None = None,
-    sort: str = "-days",
-) -> Response:
-    """The overseer's matrix of agencies × steps, per-step counts and the overdue list."""
-    board = _board(session, settings, now, viewer, year, kind, parent)
-    parents = session.execute(
-        select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.name)
-        .where(AGENCY.c.id.in_(select(AGENCY.c.parent_id).where(AGENCY.c.parent_id.is_not(None))))
-        .order_by(AGENCY.c.code)
-    ).all()
-    overdue = board.overdue(sort)
-    ctx = {
-        "board": board,
-        "matrix_rows": board.rows[:MATRIX_LIMIT],
-        "overdue": overdue[:OVERDUE_LIMIT],
-        "overdue_total": len(overdue),
-        "sort": sort,
-        "kind": kind or "",
-        "parent": parent or "",
-        "parents": [p for p in parents if viewer.scope.can_see(p.id)],
-        "kind_labels": dash.KIND_LABELS,
-        "labels": dash.STATUS_LABELS,
-        "query": request.url.query,
-        "severity": dash.severity_table(session=session, board=board),
-        "severity_labels": iso.SEVERITY_LABELS,
-    }
-    return render(request, "dashboard.html", ctx, viewer)
-
-
-@router.get("/dashboard.xlsx")
-def dashboard_xlsx(
-    session: SessionDep,
-    settings: SettingsDep,
-    now: NowDep,
-    viewer: PageViewer,
-    year: YearQuery = None,
-    kind: str | None = None,
-    parent: str | None = None,
-) -> Response:
-    """The dashboard matrix as an Excel workbook."""
-    board = _board(session, settings, now, viewer, year, kind, parent)
-    return Response(
-        dash.to_xlsx(board),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="isocycle-{board.year}.xlsx"'},
-    )
 
 
 def _ics(body: bytes, name: str) -> Response:
