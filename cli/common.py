@@ -93,11 +93,16 @@ def local_today() -> date:
 
 
 def parse_day(value: str, option: str) -> date:
+    """The date of a command-line option, refused unless real and of a year in 1900–2100."""
     for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
         try:
-            return parse(value)
+            day = parse(value)
         except ValueError:
             continue
+        if not 1900 <= day.year <= 2100:
+            # "0026-12-31" is a real date to Python, and a typo for 2026 to everyone else.
+            fail(f"{option}: năm của ngày {value!r} phải từ 1900 đến 2100 (ghi đủ 4 chữ số)")
+        return day
     fail(f"{option}: {value!r} is not a real date (YYYY-MM-DD or dd/mm/yyyy)")
 
 
