@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.settings import unknown_variables
-
 ISOCYCLE = Path(sys.executable).with_name("isocycle")
 
 
@@ -54,6 +52,8 @@ def test_real_settings_and_the_test_suites_variables_are_not_reported(tmp_path: 
 
 
 def test_unknown_variables_suggest_only_a_close_name():
+    from config.settings import unknown_variables
+
     found = dict(
         unknown_variables(
             {
