@@ -29,6 +29,7 @@ from cli.common import (
     to_json,
     vn_date,
 )
+from cli.ops import register as register_ops
 from cli.reminders import app as reminders_app
 from cli.serve import serve as serve_command
 from cli.web import register as register_web
@@ -54,6 +55,7 @@ app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, histor
 register_web(app)
 app.add_typer(reminders_app)
 app.command("serve")(serve_command)
+register_ops(app)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",
