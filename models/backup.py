@@ -59,6 +59,13 @@ def backup(url: str, dest: Path) -> BackupFile:
             "cơ sở dữ liệu chưa có lược đồ isocycle (chưa `isocycle init`): không có gì để sao lưu"
         )
     dest = dest.resolve()
+    if not dest.parent.is_dir():
+        raise BackupError(f"không có thư mục {dest.parent} để ghi tệp sao lưu")
+    if backend_of(url) == "sqlite":
+        live = str(_sqlite_path(url).resolve())
+        if str(dest) in {live + suffix for suffix in ("", "-wal", "-shm", "-journal")}:
+            # Replacing the live file (or its -wal) under the service would corrupt it.
+            raise BackupError(f"{dest.name}: tệp sao lưu phải khác tệp cơ sở dữ liệu đang dùng")
     part = dest.with_name(dest.name + ".part")  # same directory: the rename is atomic
     part.unlink(missing_ok=True)
     try:
@@ -133,6 +140,8 @@ def restore(url: str, source: Path) -> BackupFile:
         )
     if backend == "sqlite":
         target = _sqlite_path(url)
+        if target.exists() and target.resolve() == source.resolve():
+            raise BackupError(f"{source.name} chính là cơ sở dữ liệu đích")
         with _sqlite_open(source, read_only=True) as src, _sqlite_open(target) as dst:
             # One step: the target changes in a single transaction, its -wal file included.
             src.backup(dst)

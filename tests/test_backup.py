@@ -195,3 +195,13 @@ def test_an_uninitialised_database_is_not_backed_up(tmp_path: Path):
     )
     assert result.exit_code == 1 and "isocycle init" in result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_a_backup_never_replaces_the_live_database_file(cli, database_url, province):
+    if BACKEND == "postgres":
+        pytest.skip("a file database")
+    live = Path(make_url(database_url).database or "")
+    for name in (live, live.with_name(live.name + "-wal")):
+        result = cli("backup", str(name))
+        assert result.exit_code == 1 and "phải khác tệp cơ sở dữ liệu" in result.stderr
+    assert cli("agencies", "list").exit_code == 0
