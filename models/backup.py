@@ -73,6 +73,8 @@ def backup(url: str, dest: Path) -> BackupFile:
             _sqlite_backup(_sqlite_path(url), part)
         else:
             _pg_dump(url, part)
+        # It holds password and token hashes and every agency's data: its owner only.
+        part.chmod(0o600)
         with part.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(part, dest)

@@ -108,6 +108,7 @@ def test_a_backup_taken_while_writing_restores_every_committed_row(
     assert writer.error is None, writer.error
     assert made.returncode == 0, made.stderr
     assert during > 0  # the service kept writing while the backup ran
+    assert (tmp_path / "nightly.backup").stat().st_mode & 0o777 == 0o600  # its owner's only
 
     restored = CliRunner().invoke(
         app, ["--db", restore_url, "restore", str(tmp_path / "nightly.backup")]
