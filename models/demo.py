@@ -139,6 +139,8 @@ def tables_with_foreign_data(conn: Connection) -> list[str]:
     None in a database the demo has marked as its own, or in one with no rows yet (new, or
     just initialised); otherwise every table with a row, and any table isocycle does not know.
     """
+    import models.all_tables  # noqa: F401  (every table isocycle has, not only the demo's)
+
     if instance.get(conn, instance.DEMO) is not None:
         return []
     ours = {t.name for t in SQLModel.metadata.sorted_tables} - {instance.INSTANCE.name}

@@ -3,6 +3,8 @@ of another schema (newer, older, or tables without a version stamp) and what to 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,6 +19,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models.db import HEAD
+
+ISOCYCLE = Path(sys.executable).with_name("isocycle")
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -74,22 +78,33 @@ def test_the_demo_accounts_are_never_created_outside_the_demos_database(cli, ses
     assert session.exec(select(User)).all() == []
 
 
-def test_the_demo_runs_on_a_new_file_then_again_on_its_own(tmp_path: Path, monkeypatch):
-    """`make demo`, twice: a new SQLite file, then the database the demo made."""
-    monkeypatch.chdir(tmp_path)
+def test_the_demo_runs_on_a_new_file_then_again_on_its_own(tmp_path: Path):
+    """`make demo`, twice, through the installed command (which loads only the tables it uses):
+    a new SQLite file, then the database the demo made; and `init` then `demo`."""
+
+    def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [ISOCYCLE, "--db", url, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            timeout=600,
+        )
+
     url = f"sqlite:///{tmp_path / 'isocycle-demo.db'}"
-    runner = CliRunner()
-    first = runner.invoke(app, ["--db", url, "demo", "--today", "2026-11-24"])
-    assert first.exit_code == 0, first.stderr
+    first = run(url, "demo", "--today", "2026-11-24")
+    assert first.returncode == 0, first.stderr
     assert "demo-isocycle" in first.stdout
     # Someone plays with the demo site: their changes are the demo's too.
-    done = runner.invoke(
-        app,
-        ["--db", url, "done", "SKHCN", "2026", "annual_report", "--on", "2026-11-20", "--ref", "1"],
-    )
-    assert done.exit_code == 0, done.stderr
-    again = runner.invoke(app, ["--db", url, "demo", "--today", "2026-11-24"])
-    assert again.exit_code == 0, again.stderr
+    done = run(url, "done", "SKHCN", "2026", "annual_report", "--on", "2026-11-20", "--ref", "1")
+    assert done.returncode == 0, done.stderr
+    again = run(url, "demo", "--today", "2026-11-24")
+    assert again.returncode == 0, again.stderr
+    initialised = f"sqlite:///{tmp_path / 'initialised.db'}"
+    assert run(initialised, "init").returncode == 0
+    after_init = run(initialised, "demo", "--today", "2026-11-24")
+    assert after_init.returncode == 0, after_init.stderr
 
 
 def test_a_demo_database_without_its_mark_is_refused(cli, engine, session, rules):
