@@ -395,7 +395,10 @@ def demo(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
-    """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts."""
+    """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts.
+
+    Only into a new or empty database, or one the demo made: it refuses any other, unchanged.
+    """
     from models.db import migrate
     from models.demo import NotADemoDatabase, load_demo, refusal_message, tables_with_foreign_data
     from models.users import create_demo_users
