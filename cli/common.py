@@ -53,25 +53,51 @@ def engine() -> Engine:
     return make_engine(settings().database_url)
 
 
+def shown_url(eng: Engine) -> str:
+    return eng.url.render_as_string(hide_password=True)
+
+
+def schema_refusal(eng: Engine, *, for_init: bool = False) -> str | None:
+    """Why a command (or `init`, which can create and upgrade) cannot use this database; None
+    when it can. Says what is wrong and what to do, in Vietnamese."""
+    from models.db import HEAD, schema_state
+
+    state = schema_state(eng)
+    url = shown_url(eng)
+    match state.kind:
+        case "current":
+            return None
+        case "empty" | "older" if for_init:
+            return None
+        case "empty":
+            return f"cơ sở dữ liệu {url} chưa được khởi tạo; hãy chạy `isocycle init`"
+        case "older":
+            return (
+                f"cơ sở dữ liệu {url} ở lược đồ bản {state.current}, cũ hơn bản {HEAD} mà "
+                "isocycle này dùng; hãy nâng cấp nó: `isocycle backup TỆP` rồi `isocycle init`"
+            )
+        case "newer":
+            return (
+                f"cơ sở dữ liệu {url} ở lược đồ bản {state.current}, mới hơn bản {HEAD} mà "
+                "isocycle này biết: nó đã được một phiên bản isocycle mới hơn nâng cấp. Hãy "
+                "cài lại phiên bản isocycle đó (hoặc mới hơn); `isocycle init` không hạ cấp được, "
+                "và isocycle này không ghi gì vào đó"
+            )
+    shown = ", ".join(state.tables[:5]) + (", …" if len(state.tables) > 5 else "")
+    return (
+        f"cơ sở dữ liệu {url} có {len(state.tables)} bảng ({shown}) nhưng không có dấu phiên "
+        "bản lược đồ (bảng alembic_version): nó không do `isocycle init` tạo, hoặc dấu đã bị "
+        "xoá. isocycle không ghi vào đó; hãy dùng một cơ sở dữ liệu khác (--db hoặc "
+        "ISOCYCLE_DATABASE_URL), hoặc khôi phục một bản sao lưu vào cơ sở dữ liệu mới "
+        "(`isocycle restore TỆP`)"
+    )
+
+
 def ensure_schema(eng: Engine) -> None:
-    """Stop with a clear message when the database has not been initialised or migrated."""
-    from sqlalchemy import inspect, text
-
-    from models.db import HEAD
-
-    # Alembic's own table, read directly: importing Alembic costs more than the whole command.
-    with eng.connect() as conn:
-        found = (
-            conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-            if inspect(conn).has_table("alembic_version")
-            else []
-        )
-    current = ", ".join(found) or None
-    if current != HEAD:
-        fail(
-            f"the database at {eng.url!r} is not at schema {HEAD} (found {current}); "
-            "run `isocycle init`"
-        )
+    """Stop with a clear message when the database is not at this code's schema."""
+    refusal = schema_refusal(eng)
+    if refusal:
+        fail(refusal)
 
 
 @contextmanager
@@ -93,11 +119,16 @@ def local_today() -> date:
 
 
 def parse_day(value: str, option: str) -> date:
+    """The date of a command-line option, refused unless real and of a year in 1900–2100."""
     for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
         try:
-            return parse(value)
+            day = parse(value)
         except ValueError:
             continue
+        if not 1900 <= day.year <= 2100:
+            # "0026-12-31" is a real date to Python, and a typo for 2026 to everyone else.
+            fail(f"{option}: năm của ngày {value!r} phải từ 1900 đến 2100 (ghi đủ 4 chữ số)")
+        return day
     fail(f"{option}: {value!r} is not a real date (YYYY-MM-DD or dd/mm/yyyy)")
 
 

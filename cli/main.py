@@ -22,11 +22,14 @@ from cli.common import (
     fail,
     local_today,
     parse_day,
+    schema_refusal,
     session_scope,
     settings,
+    shown_url,
     to_json,
     vn_date,
 )
+from cli.ops import register as register_ops
 from cli.reminders import app as reminders_app
 from cli.serve import serve as serve_command
 from cli.web import register as register_web
@@ -52,6 +55,7 @@ app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, histor
 register_web(app)
 app.add_typer(reminders_app)
 app.command("serve")(serve_command)
+register_ops(app)
 
 STATUS_LABELS = {
     "pending": "chưa đến hạn",
@@ -85,9 +89,14 @@ def init() -> None:
     from models.db import migrate
 
     eng = engine()
-    migrate(eng)
-    typer.echo(f"Database ready: {eng.url.render_as_string(hide_password=True)}")
-    eng.dispose()
+    try:
+        refusal = schema_refusal(eng, for_init=True)
+        if refusal:
+            fail(refusal)
+        migrate(eng)
+        typer.echo(f"Database ready: {shown_url(eng)}")
+    finally:
+        eng.dispose()
 
 
 @agencies_app.command("import")
@@ -386,17 +395,33 @@ def demo(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
-    """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts."""
+    """Load a realistic Hà Tĩnh province, open this year's cycle, show its status and accounts.
+
+    Only into a new or empty database, or one the demo made: it refuses any other, unchanged.
+    """
     from models.db import migrate
-    from models.demo import load_demo
+    from models.demo import NotADemoDatabase, load_demo, refusal_message, tables_with_foreign_data
     from models.users import create_demo_users
 
     current = parse_day(today, "--today") if today else local_today()
     eng = engine()
-    migrate(eng)
-    eng.dispose()
+    try:
+        # Both checks only read: a database that is not the demo's is left exactly as it was.
+        with eng.connect() as conn:
+            foreign = tables_with_foreign_data(conn)
+        if foreign:
+            fail(f"{shown_url(eng)}: {refusal_message(foreign)}")
+        refusal = schema_refusal(eng, for_init=True)
+        if refusal:
+            fail(refusal)
+        migrate(eng)
+    finally:
+        eng.dispose()
     with session_scope() as session:
-        counts = load_demo(session=session, rules=rules(), today=current)
+        try:
+            counts = load_demo(session=session, rules=rules(), today=current)
+        except NotADemoDatabase as exc:  # data arrived between the check and now
+            fail(str(exc))
         accounts = create_demo_users(session=session)
     typer.echo(f"Demo loaded: {counts}")
     rows, _ = _status_rows(current.year, None, current.isoformat())

@@ -65,7 +65,7 @@ def users_demo() -> None:
         try:
             accounts = create_demo_users(session=session)
         except UserError as exc:
-            fail(f"{exc} (load the demo province first: isocycle demo)")
+            fail(str(exc))
     for username, password, role, agency in accounts:
         typer.echo(f"{username:12} {password}  {role}{' ' + agency if agency else ''}")
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,12 +18,24 @@ DEFAULT_CALENDAR = CONFIG_DIR / "calendars" / "default.toml"
 DEFAULT_REMINDER_POLICY = CONFIG_DIR / "reminder_policy.toml"
 DEFAULT_ISO_RULES = CONFIG_DIR / "iso_rules.toml"
 PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
+ENV_PREFIX = "ISOCYCLE_"
+# ISOCYCLE_* variables that are read directly rather than as settings: the actor of CLI changes,
+# and the test suite's database, backend and screenshot directory (see tests/conftest.py).
+OTHER_VARIABLES = frozenset(
+    {
+        "ISOCYCLE_ACTOR",
+        "ISOCYCLE_TEST_DATABASE_URL",
+        "ISOCYCLE_TEST_BACKEND",
+        "ISOCYCLE_SCREENSHOTS",
+    }
+)
+log = logging.getLogger("isocycle.settings")
 
 
 class Settings(BaseSettings):
     """Everything the service can be told from outside; constructed once per process."""
 
-    model_config = SettingsConfigDict(env_prefix="ISOCYCLE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     environment: str = "development"
     database_url: str = "sqlite:///isocycle.db"
@@ -71,7 +87,50 @@ class Settings(BaseSettings):
         return bool(self.smtp_host)
 
 
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """The ISOCYCLE_* names in `environ` that nothing reads, each with the closest real name.
+
+    Settings ignores them (extra="ignore"), so a misspelt ISOCYCLE_OUTBOX_DIR would otherwise
+    leave the default in force without a word.
+    """
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    unknown = sorted(
+        n for n in environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in known
+    )
+    # Compared without the prefix, which every name shares and which would make any two alike.
+    stems = {name.removeprefix(ENV_PREFIX): name for name in known}
+    return [
+        (n, next((stems[m] for m in difflib.get_close_matches(_stem(n), stems, n=1)), None))
+        for n in unknown
+    ]
+
+
+def _stem(name: str) -> str:
+    return name.upper().removeprefix(ENV_PREFIX)
+
+
+def report_unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Log a warning for each unknown ISOCYCLE_* variable (see unknown_variables); return them."""
+    if environ is None:
+        from dotenv import dotenv_values
+
+        # Settings reads .env as well (env_file): a misspelt name there is just as silent.
+        environ = {k: v or "" for k, v in dotenv_values(".env").items()} | dict(os.environ)
+    messages = []
+    for name, closest in unknown_variables(environ):
+        hint = f"; có phải ý bạn là {closest}?" if closest else ""
+        messages.append(
+            f"Biến môi trường {name} không phải thiết lập của isocycle nên bị bỏ qua{hint}"
+        )
+    for message in messages:
+        log.warning("%s", message)
+    return messages
+
+
 @functools.lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings, read from the environment once."""
-    return Settings()
+    """Return the process-wide settings, read from the environment once; unknown ISOCYCLE_*
+    variables are reported then."""
+    settings = Settings()
+    report_unknown_variables()
+    return settings

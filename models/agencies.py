@@ -350,9 +350,25 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
                 problems.append(
                     Problem(number, field, f"«{text}» không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd)")
                 )
+            else:
+                if row[field].year not in YEARS:
+                    # "31/12/26" would be year 26: the agency would silently get no steps.
+                    row[field] = None
+                    problems.append(
+                        Problem(
+                            number,
+                            field,
+                            f"«{text}» có năm ngoài khoảng {YEARS.start}–{YEARS.stop - 1}; "
+                            "hãy ghi năm đủ 4 chữ số (dd/mm/yyyy)",
+                        )
+                    )
     if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
         problems.append(Problem(number, "valid_to", "trước ngày bắt đầu hiệu lực"))
     return row
+
+
+# The years a date read from a file may fall in; anything else is a typo such as a two-digit year.
+YEARS = range(1900, 2101)
 
 
 def _parse_date(text: str) -> date:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision, so commands can check the schema without importing Alembic
 # (a test keeps it equal to Alembic's own head).
-HEAD = "0008"
+HEAD = "0009"
 # How long a CLI command or a job waits for a SQLite write lock held by another connection.
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # SQLite result codes (the low byte of extended codes such as SQLITE_BUSY_SNAPSHOT).
@@ -87,3 +88,39 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this code has a migration for, read from the file names (`0008_...py`)
+    so that no command has to import Alembic to tell an older schema from a newer one."""
+    return frozenset(p.name.split("_")[0] for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What a database holds, as far as the schema goes: its stamped revision and its tables."""
+
+    current: str | None
+    tables: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        """empty | unstamped (tables, no revision) | current | older | newer (or unknown)."""
+        if self.current is None:
+            return "unstamped" if self.tables else "empty"
+        if self.current == HEAD:
+            return "current"
+        return "older" if self.current in known_revisions() else "newer"
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Read the database's revision (Alembic's table, read directly) and its table names."""
+    with engine.connect() as conn:
+        names = sorted(inspect(conn).get_table_names())
+        found = (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            if "alembic_version" in names
+            else []
+        )
+    others = tuple(n for n in names if n != "alembic_version")
+    return SchemaState(current=", ".join(sorted(found)) or None, tables=others)

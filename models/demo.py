@@ -8,12 +8,12 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import Connection, inspect, select, text
+from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as orm_select
 
 from config.settings import CONFIG_DIR
-from models import iso
+from models import instance, iso
 from models.agencies import FIELDS, upsert_agencies
 from models.calendar import RuleSet
 from models.cycles import mark_done, open_cycle
@@ -129,11 +129,61 @@ def demo_rows() -> tuple[list[str], list[list[str]]]:
     return list(FIELDS), rows
 
 
+class NotADemoDatabase(Exception):
+    """The database holds data the demo did not create; the message says so, in Vietnamese."""
+
+
+def tables_with_foreign_data(conn: Connection) -> list[str]:
+    """The tables that keep the demo out of this database (read only, nothing written).
+
+    None in a database the demo has marked as its own, or in one with no rows yet (new, or
+    just initialised); otherwise every table with a row, and any table isocycle does not know.
+    """
+    import models.all_tables  # noqa: F401  (every table isocycle has, not only the demo's)
+
+    if instance.get(conn, instance.DEMO) is not None:
+        return []
+    ours = {t.name for t in SQLModel.metadata.sorted_tables} - {instance.INSTANCE.name}
+    quote = conn.dialect.identifier_preparer.quote
+    found = []
+    for name in sorted(inspect(conn).get_table_names()):
+        if name in ("alembic_version", instance.INSTANCE.name):
+            continue  # the schema's stamp and facts about the database are not data
+        if name not in ours or conn.execute(text(f"SELECT 1 FROM {quote(name)} LIMIT 1")).first():
+            found.append(name)
+    return found
+
+
+def refusal_message(tables: list[str]) -> str:
+    shown = ", ".join(tables[:6]) + (", …" if len(tables) > 6 else "")
+    return (
+        f"cơ sở dữ liệu này đã có dữ liệu không do bản thử (demo) tạo ra (bảng {shown}); bản "
+        "thử không ghi gì vào đó và không tạo tài khoản thử ở đó. Hãy chạy bản thử trên một cơ "
+        "sở dữ liệu riêng, ví dụ: isocycle --db sqlite:///isocycle-demo.db demo (hoặc make "
+        "demo). Nếu đây đúng là tệp thử cũ, tạo trước khi bản thử biết đánh dấu tệp của mình, "
+        "hãy xoá tệp đó (make clean) rồi chạy lại"
+    )
+
+
+def claim_database(session: Session) -> None:
+    """Mark the database as the demo's, or raise NotADemoDatabase (writing nothing) when it holds
+    data the demo did not create."""
+    conn = session.connection()
+    tables = tables_with_foreign_data(conn)
+    if tables:
+        session.rollback()
+        raise NotADemoDatabase(refusal_message(tables))
+    instance.put_once(conn, instance.DEMO, "isocycle demo")
+    session.commit()
+
+
 def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
     """Load the demo agencies, open last year and this year, and complete a realistic mix.
 
     About six in ten past-due steps are done on time, one in six late, and the rest left open.
+    Only into a database that is new or the demo's own (claim_database): else NotADemoDatabase.
     """
+    claim_database(session)
     imported = upsert_agencies(session=session, header=demo_rows()[0], data=demo_rows()[1])
     counts = {"agencies": imported.created + imported.updated + imported.unchanged}
     for year in (today.year - 1, today.year):

@@ -277,7 +277,18 @@ DEMO_ACCOUNTS = (
 
 
 def create_demo_users(*, session: Session) -> list[tuple[str, str, str, str | None]]:
-    """Create the demo accounts that are missing; return (username, password, role, agency)."""
+    """Create the demo accounts that are missing; return (username, password, role, agency).
+
+    Only in a database the demo has marked as its own: their password is public.
+    """
+    from models import instance
+
+    if instance.get(session.connection(), instance.DEMO) is None:
+        raise UserError(
+            "tài khoản thử (mật khẩu công khai) chỉ được tạo trong cơ sở dữ liệu của bản thử; "
+            "hãy chạy `isocycle --db sqlite:///isocycle-demo.db demo` trên một cơ sở dữ liệu "
+            "riêng"
+        )
     out = []
     for username, role, code in DEMO_ACCOUNTS:
         if get_user(session=session, username=username) is None:

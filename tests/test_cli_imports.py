@@ -81,8 +81,8 @@ def test_commands_refuse_a_database_one_migration_behind(engine, database_url) -
         with engine.begin() as conn:
             conn.execute(set_version, {"v": HEAD})
     assert result.exit_code == 1
-    assert f"not at schema {HEAD} (found 0005)" in result.stderr
-    assert "run `isocycle init`" in result.stderr
+    assert f"ở lược đồ bản 0005, cũ hơn bản {HEAD}" in result.stderr
+    assert "`isocycle init`" in result.stderr
 
 
 def test_commands_run_on_a_database_at_the_head(database_url) -> None:

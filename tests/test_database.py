@@ -40,7 +40,7 @@ def test_commands_refuse_an_uninitialised_database(tmp_path):
         app, ["--db", f"sqlite:///{tmp_path / 'empty.db'}", "status", "2026"]
     )
     assert result.exit_code == 1
-    assert "run `isocycle init`" in result.stderr
+    assert "chưa được khởi tạo; hãy chạy `isocycle init`" in result.stderr
 
 
 def test_sqlite_runs_in_wal_mode(engine):
