@@ -30,16 +30,31 @@ class State:
     """The options given before the command (`isocycle --db URL ...`)."""
 
     db_url: str | None = None
+    # A key for this process only (`demo --serve` without a strong key of its own).
+    secret_key: str | None = None
 
 
 STATE = State()
 
 
 def settings() -> Settings:
+    from pydantic import ValidationError
+
     from config.settings import get_settings
 
-    base = get_settings()
-    return base.model_copy(update={"database_url": STATE.db_url}) if STATE.db_url else base
+    try:
+        base = get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+        )
+        fail(f"cấu hình ISOCYCLE_* không dùng được (invalid settings): {reasons}")
+    update: dict[str, Any] = {"database_url": STATE.db_url} if STATE.db_url else {}
+    if STATE.secret_key:
+        from pydantic import SecretStr
+
+        update["secret_key"] = SecretStr(STATE.secret_key)
+    return base.model_copy(update=update) if update else base
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -84,10 +84,23 @@ def rules(calendar: Path | None = None) -> RuleSet:
 
 
 @app.command()
-def init() -> None:
-    """Create or migrate the database schema (safe to run again)."""
+def init(
+    new_secret_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-secret-key",
+            help="Replace the secret key in ./.env: every session, one-click link and iCal "
+            "address made with the old one stops working.",
+        ),
+    ] = False,
+) -> None:
+    """Create or migrate the database schema, and give the instance a random secret key in
+    ./.env unless it has one (safe to run again)."""
+    from cli.secret_key import ensure_secret_key
     from models.db import migrate
 
+    # The key first: outside development the settings refuse to load without a strong one.
+    ensure_secret_key(rotate=new_secret_key)
     eng = engine()
     try:
         refusal = schema_refusal(eng, for_init=True)
@@ -438,6 +451,18 @@ def demo(
     for username, password, role, code in accounts:
         typer.echo(f"  {username:<16} {password}  {role:<10} {code or ''}")
     if serve:
+        from config.settings import weak_secret
+
+        if weak_secret(settings().secret_key.get_secret_value()):
+            # No key of its own (`isocycle init` was not run here): one for this run only, so
+            # the demo site is as hard to forge into as a real one; its sessions end with it.
+            import secrets
+
+            STATE.secret_key = secrets.token_urlsafe(48)
+            typer.echo(
+                "\nChưa có khoá bí mật (isocycle init): dùng một khoá ngẫu nhiên cho lần chạy "
+                "thử này; thoát ra là các phiên đăng nhập hết hiệu lực."
+            )
         serve_command(host=host, port=port)
 
 

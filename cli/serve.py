@@ -60,12 +60,40 @@ def warn_local_links(cfg: Settings) -> None:
     )
 
 
-def uses_dev_secret(cfg: Settings) -> bool:
-    """True when the session-signing key is the checked-in development default or a placeholder."""
-    from config.settings import PLACEHOLDER_SECRETS
+def refuse_weak_secret(cfg: Settings, *, host: str, dev: bool) -> None:
+    """Stop before anything starts when the signing key is public or short, unless `--dev` runs
+    the site for this machine only.
 
-    key = cfg.secret_key.get_secret_value()
-    return key in PLACEHOLDER_SECRETS or key.startswith("dev-only")
+    Anyone who knows the key can forge a session cookie (an admin's, say) or a one-click link;
+    a reverse proxy on this machine would carry such forgeries in too, so no host is exempt.
+    """
+    from config.settings import weak_secret
+
+    reason = weak_secret(cfg.secret_key.get_secret_value())
+    if reason is None:
+        return
+    if not dev:
+        fail(
+            f"khoá bí mật ISOCYCLE_SECRET_KEY {reason}. Với khoá này, bất kỳ ai cũng giả được "
+            "phiên đăng nhập (kể cả của quản trị) và liên kết hoàn thành một lần bấm, nên trang "
+            "web không chạy. Hãy chạy `isocycle init` trong thư mục này: lệnh tạo một khoá ngẫu "
+            "nhiên và ghi vào tệp .env (chỉ chủ tệp đọc được); hoặc đặt ISOCYCLE_SECRET_KEY là "
+            "một chuỗi ngẫu nhiên dài từ 32 byte trở lên.\n"
+            f"(refusing to serve with a public or weak secret key; run `isocycle init` to "
+            "generate one into .env)"
+        )
+    if not is_loopback(host):
+        fail(
+            f"--host {host}: --dev chỉ dùng để thử trên chính máy này (127.0.0.1), không phục "
+            "vụ mạng với khoá bí mật yếu. Hãy chạy `isocycle init` để tạo khoá ngẫu nhiên.\n"
+            "(--dev serves this machine only)"
+        )
+    typer.secho(
+        "Cảnh báo: chế độ phát triển (--dev) với khoá bí mật công khai hoặc yếu; không dùng cho "
+        "dữ liệu thật.\nWarning: --dev runs with a public or weak secret key.",
+        err=True,
+        fg=typer.colors.YELLOW,
+    )
 
 
 def start_scheduler(eng: Engine, cfg: Settings) -> Scheduler | None:
@@ -145,17 +173,19 @@ def serve(
         ),
     ] = True,
     web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the web app and API.")] = True,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Development only: accept the public default or a short secret key, on a "
+            "loopback --host.",
+        ),
+    ] = False,
 ) -> None:
     """Run the web app and the scheduler (open-cycle, send-reminders, deliver-outbox, digest)."""
     cfg = settings()
-    # Anyone who knows the public development key can forge a session cookie: never expose it.
-    if web and not is_loopback(host) and uses_dev_secret(cfg):
-        fail(
-            f"--host {host}: refusing to serve beyond this machine with the development secret "
-            'key; set ISOCYCLE_SECRET_KEY to a long random value (e.g. `python -c "import '
-            'secrets; print(secrets.token_urlsafe(48))"`) and ISOCYCLE_ENVIRONMENT=production, '
-            "or bind 127.0.0.1 behind a reverse proxy."
-        )
+    if web:
+        refuse_weak_secret(cfg, host=host, dev=dev)
     warn_local_links(cfg)
     eng = engine()
     ensure_schema(eng)

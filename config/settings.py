@@ -30,6 +30,20 @@ OTHER_VARIABLES = frozenset(
     }
 )
 log = logging.getLogger("isocycle.settings")
+# The checked-in default: public, so it signs nothing a stranger could not forge.
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+# A session or link key shorter than this (in UTF-8 bytes) is refused outside --dev.
+MIN_SECRET_BYTES = 32
+
+
+def weak_secret(key: str) -> str | None:
+    """Why a signing key is unfit to protect anything (public default, placeholder or short), in
+    Vietnamese, or None for a key fit to use."""
+    if key in PLACEHOLDER_SECRETS or key.startswith("dev-only"):
+        return "là khoá mặc định công khai hoặc khoá giữ chỗ, ai cũng biết"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"chỉ dài {len(key.encode())} byte, dưới mức tối thiểu {MIN_SECRET_BYTES} byte"
+    return None
 
 
 class Settings(BaseSettings):
@@ -50,7 +64,8 @@ class Settings(BaseSettings):
     # Seconds a web request waits for a database lock held by a job (one chunk of a long write)
     # before it answers 503 "try again"; the CLI and jobs wait 30 s on SQLite.
     web_busy_timeout: float = 5.0
-    secret_key: SecretStr = SecretStr("dev-only-secret-key-not-for-production")
+    # `isocycle init` writes a random one into .env; the default is public (see weak_secret).
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -67,12 +82,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _enforce_real_secrets(self) -> Settings:
-        """Refuse the development secret key anywhere but development."""
-        if self.environment != "development" and (
-            self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS
-            or self.secret_key.get_secret_value().startswith("dev-only")
-        ):
-            raise ValueError("ISOCYCLE_SECRET_KEY must be set outside development")
+        """Refuse a public, placeholder or short secret key anywhere but development."""
+        if self.environment != "development" and weak_secret(self.secret_key.get_secret_value()):
+            raise ValueError(
+                "ISOCYCLE_SECRET_KEY must be a random value of at least "
+                f"{MIN_SECRET_BYTES} bytes outside development (isocycle init writes one)"
+            )
         if self.smtp_security not in {"none", "starttls", "ssl"}:
             raise ValueError("ISOCYCLE_SMTP_SECURITY must be none, starttls or ssl")
         return self

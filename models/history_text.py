@@ -110,6 +110,7 @@ ENTITY_LABELS = {
     "quality_objective": {"unit": "Đơn vị tính"},
     "corrective_action": {"description": "Nội dung hành động"},
     "event": {"kind": "Loại sự kiện"},
+    "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
 }
 ENTITY_NAMES = {
     "cycle": "chu kỳ",
@@ -138,6 +139,10 @@ ACTION_VERBS = {
     "verified": "xác nhận hiệu quả",
     "not_effective": "xác nhận chưa hiệu quả",
     "results": "cập nhật kết quả",
+    "tokens_revoked": "thu hồi khoá API của",
+    "password_changed": "đổi mật khẩu",
+    "disabled": "khoá",
+    "enabled": "mở khoá",
 }
 STATE_LABELS = {"open": "chưa hoàn thành", "done": "đã hoàn thành", "waived": "không áp dụng"}
 ROLE_LABELS = {

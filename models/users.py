@@ -1,5 +1,5 @@
-"""Accounts: users with a role and an agency, hashed API tokens, login throttling, and who may
-see or change which agency."""
+"""Accounts: users with a role and an agency, hashed and revocable API tokens, session epochs,
+login throttling, and who may see or change which agency."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Index, delete, func, select
+from sqlalchemy import Index, delete, func, select, update
 from sqlmodel import Field, Session, SQLModel
 from sqlmodel import select as orm_select
 
@@ -35,6 +35,9 @@ LOGIN_MAX_FAILURES_PER_IP = 30
 # Across addresses, one username may fail this often (a guesser rotating addresses).
 LOGIN_MAX_FAILURES_PER_USER = 10
 LOGIN_WINDOW = timedelta(minutes=15)
+# A token's last use is written at most this often: a write per API call would contend with jobs.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
 
@@ -55,6 +58,9 @@ class User(SQLModel, table=True):
     full_name: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = instant(default_factory=utcnow)
+    # Raised by logout, a password change and disabling: a session cookie carries the epoch it
+    # was issued under, and one from an earlier epoch is refused (web.deps).
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 # An API token: only its sha256 is stored, the token itself is shown once.
@@ -65,6 +71,8 @@ class ApiToken(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = instant(default_factory=utcnow)
+    last_used_at: datetime | None = instant(default=None)
+    revoked_at: datetime | None = instant(default=None)
 
 
 # One login attempt, kept in the database so throttling survives restarts and spans processes.
@@ -161,8 +169,7 @@ def create_user(
         raise UserError("USERNAME: 1-100 characters without spaces")
     if role not in ROLES:
         raise UserError(f"--role: {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise UserError("--password: at least 8 characters")
+    _check_password(password)
     agency: Agency | None = None
     if agency_code:
         agency = get_agency(session=session, code=agency_code)
@@ -207,14 +214,150 @@ def issue_token(*, session: Session, user: User) -> str:
     return token
 
 
-def user_for_token(*, session: Session, token: str) -> User | None:
-    """Return the active user holding this API token, or None."""
-    user = session.exec(
-        orm_select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)  # type: ignore[arg-type]
-        .where(ApiToken.token_hash == hash_token(token))
+def user_for_token(*, session: Session, token: str, now: datetime) -> User | None:
+    """Return the active user holding this API token, unless it was revoked, and note its use."""
+    t = API_TOKEN.c
+    row = session.execute(
+        select(t.id, t.user_id, t.last_used_at).where(
+            t.token_hash == hash_token(token), t.revoked_at.is_(None)
+        )
     ).first()
-    return user if user is not None and user.active else None
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if row.last_used_at is None or row.last_used_at < now - TOKEN_USE_RESOLUTION:
+        _note_use(session, row.id, now)
+    return user
+
+
+def _note_use(session: Session, token_id: uuid.UUID, now: datetime) -> None:
+    """Record a token's use; a write lock held elsewhere skips it (the next use records it)."""
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import is_busy_error
+
+    try:
+        session.execute(
+            update(API_TOKEN).where(API_TOKEN.c.id == token_id).values(last_used_at=now)
+        )
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        if not is_busy_error(exc):
+            raise
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """One API token as `users tokens` lists it; `handle` names it to `users token --revoke`."""
+
+    username: str
+    handle: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def token_handle(token_id: uuid.UUID) -> str:
+    """The short name of a token: the first 8 hex digits of its row id (never of the token)."""
+    return token_id.hex[:8]
+
+
+def list_tokens(*, session: Session, username: str | None = None) -> list[TokenRow]:
+    """Every API token (of one user, or of all), oldest first, with when it was last used."""
+    t, u = API_TOKEN.c, USER.c
+    query = select(u.username, t.id, t.created_at, t.last_used_at, t.revoked_at).join_from(
+        API_TOKEN, USER, u.id == t.user_id
+    )
+    if username is not None:
+        query = query.where(u.username == username)
+    return [
+        TokenRow(r.username, token_handle(r.id), r.created_at, r.last_used_at, r.revoked_at)
+        for r in session.execute(query.order_by(u.username, t.created_at))
+    ]
+
+
+def revoke_tokens(
+    *, session: Session, user: User, handle: str | None, now: datetime, actor: str
+) -> int:
+    """Revoke one of the user's live tokens (by handle) or, with None, all of them; return how
+    many were revoked. An unknown or ambiguous handle is refused."""
+    t = API_TOKEN.c
+    live = (
+        session.execute(select(t.id).where(t.user_id == user.id, t.revoked_at.is_(None)))
+        .scalars()
+        .all()
+    )
+    if handle is not None:
+        wanted = handle.strip().lower()
+        live = [i for i in live if i.hex.startswith(wanted)] if len(wanted) >= 4 else []
+        if len(live) != 1:
+            raise UserError(
+                f"không có đúng một mã khoá API còn hiệu lực của {user.username} bắt đầu bằng "
+                f"{handle!r}; xem danh sách: isocycle users tokens {user.username}"
+            )
+    if not live:
+        return 0
+    session.execute(update(API_TOKEN).where(t.id.in_(live)).values(revoked_at=now))
+    _record(session, user, actor, "tokens_revoked", {"tokens": [token_handle(i) for i in live]})
+    session.commit()
+    return len(live)
+
+
+def end_sessions(*, session: Session, user_id: uuid.UUID) -> None:
+    """Invalidate every session of the user, on every device (logout)."""
+    session.execute(
+        update(USER).where(USER.c.id == user_id).values(session_epoch=USER.c.session_epoch + 1)
+    )
+    session.commit()
+
+
+def set_password(*, session: Session, user: User, password: str, actor: str) -> None:
+    """Change a password and end the user's sessions, so a stolen cookie dies with the old one."""
+    _check_password(password)
+    session.execute(
+        update(USER)
+        .where(USER.c.id == user.id)
+        .values(password_hash=hash_password(password), session_epoch=USER.c.session_epoch + 1)
+    )
+    _record(session, user, actor, "password_changed", {})
+    session.commit()
+    session.refresh(user)
+
+
+def set_active(*, session: Session, user: User, active: bool, actor: str) -> bool:
+    """Enable or disable an account; disabling ends its sessions and stops its tokens at once.
+    Return False when it already was so."""
+    if user.active == active:
+        return False
+    values: dict[str, object] = {"active": active}
+    if not active:
+        values["session_epoch"] = USER.c.session_epoch + 1
+    session.execute(update(USER).where(USER.c.id == user.id).values(**values))
+    _record(session, user, actor, "enabled" if active else "disabled", {"active": active})
+    session.commit()
+    session.refresh(user)
+    return True
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"mật khẩu (password): ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+
+
+def _record(session: Session, user: User, actor: str, action: str, new: dict[str, object]) -> None:
+    session.add(
+        HistoryEntry(
+            actor=actor,
+            agency_id=user.agency_id,
+            entity="user",
+            entity_id=user.username,
+            action=action,
+            new=new,
+        )
+    )
 
 
 def login_blocked(*, session: Session, username: str, ip: str, now: datetime) -> bool:

@@ -116,8 +116,10 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> I
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, ["--db", database_url, *args], catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(
+            app, ["--db", database_url, *args], input=input, catch_exceptions=False
+        )
 
     return invoke
 

@@ -1,5 +1,6 @@
 """The README's examples run as written: every ```sh block after `<!-- runnable -->` is run line
-by line with the installed `isocycle`, in order, on a fresh database, and each line exits 0."""
+by line with the installed `isocycle`, in order, on a fresh database, and each line exits 0.
+A line may start with `echo TEXT |`: TEXT is the command's standard input (a password)."""
 
 from __future__ import annotations
 
@@ -22,20 +23,25 @@ NOT_RUN = {
 }
 
 
-def runnable_commands(text: str) -> list[list[str]]:
-    """The command lines of the runnable blocks, split as a shell would, comments dropped."""
+def runnable_commands(text: str) -> list[tuple[list[str], str]]:
+    """The command lines of the runnable blocks, split as a shell would, comments dropped, each
+    with what `echo ... |` before it gives it on standard input."""
     commands = []
     for block in RUNNABLE.findall(text):
         for line in block.splitlines():
             words = shlex.split(line, comments=True)
+            given = ""
+            if words[:1] == ["echo"] and "|" in words:
+                bar = words.index("|")
+                given, words = " ".join(words[1:bar]) + "\n", words[bar + 1 :]
             if words:
-                commands.append(words)
+                commands.append((words, given))
     return commands
 
 
 def test_every_inline_command_example_is_run_by_a_runnable_block():
     text = README.read_text(encoding="utf-8")
-    run = {shlex.join(words) for words in runnable_commands(text)}
+    run = {shlex.join(words) for words, _ in runnable_commands(text)}
     inline = set(re.findall(r"`(\.venv/bin/isocycle [^`]+)`", text))
     assert inline, "the README shows no command"
     missing = {c for c in inline - set(NOT_RUN) if shlex.join(shlex.split(c)) not in run}
@@ -49,10 +55,11 @@ def test_the_runnable_readme_examples_run_as_written(database_url: str, tmp_path
     url = database_url if BACKEND == "postgres" else f"sqlite:///{tmp_path / 'readme.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ISOCYCLE_", "PREFECT_"))}
     env |= {"ISOCYCLE_DATABASE_URL": url, "ISOCYCLE_MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
-    for words in commands:
+    for words, given in commands:
         assert words[0] in ("isocycle", ".venv/bin/isocycle"), words
         done = subprocess.run(
             [str(ISOCYCLE), *words[1:]],
+            input=given,
             capture_output=True,
             text=True,
             env=env,

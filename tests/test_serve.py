@@ -33,6 +33,7 @@ ISOCYCLE = str(Path(sys.executable).with_name("isocycle"))
 ALL_JOBS = ["deliver-outbox", "open-cycle", "overseer-digest", "send-reminders"]
 # Generous: a cold start on a loaded 2-core machine; a healthy start takes a second or two.
 START_DEADLINE = 120.0
+TEST_SECRET_KEY = "test-only-" + "k" * 40
 
 
 class Serve:
@@ -132,7 +133,11 @@ def serves(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Serve]]:
     calendar = working_today(tmp_path)
 
     def start(*args: str, env: dict[str, str] | None = None) -> Serve:
-        env = {"ISOCYCLE_CALENDAR_FILE": str(calendar), **(env or {})}
+        env = {
+            "ISOCYCLE_CALENDAR_FILE": str(calendar),
+            "ISOCYCLE_SECRET_KEY": TEST_SECRET_KEY,  # serve refuses the public default
+            **(env or {}),
+        }
         started.append(Serve(database_url, tmp_path, *args, env=env))
         return started[-1]
 

@@ -16,8 +16,7 @@ def test_it_adds_a_secretary_with_a_hashed_password(cli, province, session):
         "secretary",
         "--agency",
         "SNGV",
-        "--password",
-        "mat-khau-dai",
+        input="mat-khau-dai\n",
     )
     assert result.exit_code == 0, result.stderr
     user = get_user(session=session, username="thuky")
@@ -28,34 +27,21 @@ def test_it_adds_a_secretary_with_a_hashed_password(cli, province, session):
 
 def test_it_names_the_bad_field(cli, province):
     cases = [
-        (["users", "add", "a", "--role", "boss", "--password", "12345678"], "--role"),
-        (["users", "add", "a", "--role", "secretary", "--password", "12345678"], "--agency"),
-        (
-            [
-                "users",
-                "add",
-                "a",
-                "--role",
-                "secretary",
-                "--agency",
-                "NOPE",
-                "--password",
-                "12345678",
-            ],
-            "--agency",
-        ),
-        (["users", "add", "a", "--role", "admin", "--password", "short"], "--password"),
+        (["users", "add", "a", "--role", "boss"], "12345678", "--role"),
+        (["users", "add", "a", "--role", "secretary"], "12345678", "--agency"),
+        (["users", "add", "a", "--role", "secretary", "--agency", "NOPE"], "12345678", "--agency"),
+        (["users", "add", "a", "--role", "admin"], "short", "mật khẩu"),
     ]
-    for args, field in cases:
-        result = cli(*args)
+    for args, password, field in cases:
+        result = cli(*args, input=password + "\n")
         assert result.exit_code == 1 and field in result.stderr, args
-    cli("users", "add", "a", "--role", "admin", "--password", "12345678")
-    again = cli("users", "add", "a", "--role", "admin", "--password", "12345678")
+    cli("users", "add", "a", "--role", "admin", input="12345678\n")
+    again = cli("users", "add", "a", "--role", "admin", input="12345678\n")
     assert again.exit_code == 1 and "already exists" in again.stderr
 
 
 def test_it_prints_a_token_once_and_stores_only_its_hash(cli, province, session):
-    cli("users", "add", "api", "--role", "viewer", "--password", "12345678")
+    cli("users", "add", "api", "--role", "viewer", input="12345678\n")
     token = cli("users", "token", "api").stdout.strip()
     assert token.startswith("isc_") and len(token) > 40
     stored = session.exec(select(ApiToken)).one()

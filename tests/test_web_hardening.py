@@ -1,5 +1,6 @@
 """Review findings on the web layer: event keys with "/", steps owned by their records, login
-throttling across usernames and addresses, the serve guard, and text-only spreadsheet cells."""
+throttling across usernames and addresses, and text-only spreadsheet cells (the serve guard is
+in tests/test_access.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from config.settings import get_settings
 from models.cycles import find_step
 from models.iso import ACTION_STEP, VERIFY_STEP, load_iso_rules, record_event
 from models.tables import Agency, Step
@@ -191,45 +190,6 @@ def test_it_prunes_attempts_older_than_the_window(session, tokens):
     fail_login(session, "sec_sngv", "192.0.2.3", NOW)
     kept = session.exec(select(LoginAttempt.ip).order_by(LoginAttempt.ip)).all()  # type: ignore[arg-type]
     assert kept == ["192.0.2.2", "192.0.2.3"]
-
-
-@pytest.fixture
-def no_uvicorn(monkeypatch) -> list[dict]:
-    """Record what uvicorn would serve instead of serving, so a missing refusal fails instead of
-    hangs."""
-    calls: list[dict] = []
-    monkeypatch.setattr(
-        uvicorn.Server, "run", lambda self, sockets=None: calls.append({"host": self.config.host})
-    )
-    monkeypatch.delenv("ISOCYCLE_SECRET_KEY", raising=False)
-    monkeypatch.delenv("ISOCYCLE_ENVIRONMENT", raising=False)
-    get_settings.cache_clear()
-    yield calls
-    get_settings.cache_clear()
-
-
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "iso.hatinh.gov.vn"])
-def test_it_refuses_to_serve_the_network_with_the_development_key(cli, engine, no_uvicorn, host):
-    result = cli("serve", "--host", host, "--no-scheduler")
-    assert result.exit_code == 1
-    assert "ISOCYCLE_SECRET_KEY" in result.stderr and f"--host {host}" in result.stderr
-    assert no_uvicorn == []
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
-def test_it_serves_loopback_with_the_development_key(cli, engine, no_uvicorn, host):
-    result = cli("serve", "--host", host, "--no-scheduler")
-    assert result.exit_code == 0, result.output
-    assert [c["host"] for c in no_uvicorn] == [host]
-
-
-def test_it_serves_the_network_with_a_real_key(cli, engine, no_uvicorn, monkeypatch):
-    monkeypatch.setenv("ISOCYCLE_SECRET_KEY", "k" * 48)
-    monkeypatch.setenv("ISOCYCLE_ENVIRONMENT", "production")
-    get_settings.cache_clear()
-    result = cli("serve", "--host", "0.0.0.0", "--no-scheduler")
-    assert result.exit_code == 0, result.output
-    assert [c["host"] for c in no_uvicorn] == ["0.0.0.0"]
 
 
 def test_it_writes_a_formula_like_agency_name_as_text_in_the_xlsx(client, tokens, session):

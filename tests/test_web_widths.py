@@ -36,6 +36,8 @@ class DemoSite:
     base: str
     step_link: str  # a reminder's one-click link to an overdue step
     shots: Path
+    # Links to other overdue steps, one used up by each completion: a done step's link is spent.
+    spare_links: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +60,15 @@ def demo_site(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     with time_machine.travel(NOW), Session(engine) as session:
         load_demo(session=session, rules=load_rule_set(), today=TODAY)
         create_demo_users(session=session)
-        step_id = session.execute(
+        step_id, *spare = session.execute(
             select(STEP.c.id)
             .join(AGENCY, AGENCY.c.id == STEP.c.agency_id)
             .where(STEP.c.year == TODAY.year, STEP.c.state == STEP_OPEN, STEP.c.due < TODAY)
             .where(STEP.c.key == STEP.c.step_type)
             .order_by(STEP.c.due, AGENCY.c.code)
-        ).scalar()
-        assert step_id is not None, "the demo leaves some steps overdue"
+            .limit(7)
+        ).scalars()
+        assert step_id is not None and len(spare) == 6, "the demo leaves some steps overdue"
     engine.dispose()
     for days_ago in range(14, -1, -1):  # two weeks of daily passes: several stages per step
         at = NOW - timedelta(days=days_ago)
@@ -77,7 +80,9 @@ def demo_site(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     base = f"http://127.0.0.1:{port}"
     served = settings.model_copy(update={"base_url": base})
     with serve(served, port):
-        yield DemoSite(base, step_link(served, step_id, NOW), work)
+        yield DemoSite(
+            base, step_link(served, step_id, NOW), work, [step_link(served, s, NOW) for s in spare]
+        )
 
 
 def _go(persona: str | None, path: str) -> Callable[[Page, DemoSite], None]:
@@ -95,7 +100,8 @@ def _link_form(page: Page, site: DemoSite) -> None:
 
 
 def _link_done(page: Page, site: DemoSite) -> None:
-    _link_form(page, site)
+    page.goto(site.spare_links.pop())
+    expect(page.get_by_text("liên kết chỉ dùng cho bước này")).to_be_visible()
     page.get_by_label("Số ký hiệu văn bản").fill("215/BC-SNgV")
     page.get_by_role("button", name="Ghi nhận hoàn thành").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Đã ghi nhận hoàn thành")

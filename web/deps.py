@@ -65,13 +65,27 @@ def _viewer(session: Session, user: User | None) -> Viewer | None:
     return Viewer(user, scope_of(session=session, user=user))
 
 
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session (and CSRF token) for the user, under their current session epoch."""
+    request.session.clear()
+    request.session["uid"] = str(user.id)
+    request.session["ep"] = user.session_epoch
+
+
 def optional_page_viewer(request: Request, session: SessionDep) -> Viewer | None:
-    raw = request.session.get("uid")
-    if not raw:
+    """The signed-in user, if the session cookie names an active one at its current epoch.
+
+    The cookie is only signed, so a copy outlives logout on the client; the epoch stored with
+    the user is what logout, a password change or disabling raise, and it refuses the copy.
+    """
+    raw, epoch = request.session.get("uid"), request.session.get("ep")
+    if not raw or not isinstance(epoch, int):
         return None
     try:
         user = session.get(User, uuid.UUID(str(raw)))
     except ValueError:
+        return None
+    if user is None or user.session_epoch != epoch:
         return None
     return _viewer(session, user)
 
@@ -87,12 +101,13 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from `isocycle 
 
 def api_viewer(
     session: SessionDep,
+    now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Viewer:
     """The API caller, from `Authorization: Bearer <token>`; 401 without a valid token."""
     user = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        user = user_for_token(session=session, token=credentials.credentials[:200])
+        user = user_for_token(session=session, token=credentials.credentials[:200], now=now)
     viewer = _viewer(session, user)
     if viewer is None:
         raise HTTPException(

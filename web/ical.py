@@ -13,6 +13,15 @@ from sqlmodel import Session
 from models.cycles import STATUS_LABELS, step_status
 from models.tables import AGENCY, STEP
 
+# Events are named by a one-way digest of the step's id: a feed is shared with calendar services,
+# and a step id is half of what a forged one-click link needs.
+_UID_NAMESPACE = uuid.UUID("1b0e3c55-7f5e-4c1e-9d1a-3a6f0f1e2c90")
+
+
+def event_uid(step_id: uuid.UUID) -> str:
+    """The event's UID: stable for the step, and not its id."""
+    return f"{uuid.uuid5(_UID_NAMESPACE, str(step_id))}@isocycle"
+
 
 def feed(
     *,
@@ -43,7 +52,7 @@ def feed(
         if wanted is not None and r.agency_id not in wanted:
             continue
         event = Event()
-        event.add("uid", f"{r.id}@isocycle")
+        event.add("uid", event_uid(r.id))
         event.add("dtstamp", now)
         event.add("dtstart", r.due)
         event.add("dtend", r.due + timedelta(days=1))

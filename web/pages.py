@@ -20,8 +20,8 @@ from sqlmodel import select as orm_select
 from config.settings import Settings
 from models import agencies as agency_rules
 from models import cycles, history_text
-from models.tables import Agency, HistoryEntry, Step
-from models.users import authenticate, login_blocked
+from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step
+from models.users import authenticate, end_sessions, login_blocked
 from notifications.links import LinkError, check_feed_token, feed_token, read_link
 from web import ical
 from web.api import printable
@@ -37,6 +37,7 @@ from web.deps import (
     flash,
     local_day,
     pop_flash,
+    sign_in,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -234,13 +235,17 @@ def login(request: Request, session: SessionDep, now: NowDep, form: CsrfForm) ->
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
         ctx = {"next": target, "error": error, "username": username}
         return render(request, "login.html", ctx, None, status_code=401)
-    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session["uid"] = str(user.id)
+    sign_in(request, user)
     return RedirectResponse(target, 303)
 
 
 @router.post("/logout")
-def logout(request: Request, form: CsrfForm) -> Response:
+def logout(
+    request: Request, session: SessionDep, viewer: OptionalViewer, form: CsrfForm
+) -> Response:
+    """Sign out everywhere: a copy of this session's cookie stops working too."""
+    if viewer is not None:
+        end_sessions(session=session, user_id=viewer.user.id)
     request.session.clear()
     return RedirectResponse("/login", 303)
 
@@ -413,6 +418,23 @@ def _link_step(session: Session, settings: Settings, token: str, now: datetime) 
     return step
 
 
+def _link_spent(request: Request, session: Session, step: Step) -> Response:
+    """A link to a step already closed: evidence on record changes only after signing in, so a
+    link forwarded or left in a mailbox cannot overwrite it. Sends to the step's own page."""
+    agency = session.get(Agency, step.agency_id)
+    assert agency is not None  # a step's agency is a foreign key
+    closed = "được đánh dấu không áp dụng" if step.state == STEP_WAIVED else "hoàn thành"
+    flash(
+        request,
+        f"Bước «{step.title}» đã {closed}, nên liên kết trong e-mail không dùng được nữa. "
+        "Muốn sửa bằng chứng, hãy đăng nhập.",
+    )
+    target = (
+        f"/agencies/{quote(agency.code, safe='')}/{step.year}/steps/{quote(step.key, safe='/:')}"
+    )
+    return RedirectResponse(target, 303)
+
+
 @router.get("/l/{token}")
 def link_form(
     request: Request,
@@ -424,6 +446,8 @@ def link_form(
 ) -> Response:
     """A one-click link from a reminder: that step's completion form, without a password."""
     step = _link_step(session, settings, token, now)
+    if step.state != STEP_OPEN:
+        return _link_spent(request, session, step)
     agency = session.get(Agency, step.agency_id)
     assert agency is not None  # a step's agency is a foreign key
     today = local_day(settings, now)
@@ -442,6 +466,8 @@ def link_submit(
     token: str,
 ) -> Response:
     step = _link_step(session, settings, token, now)
+    if step.state != STEP_OPEN:
+        return _link_spent(request, session, step)
     agency = session.get(Agency, step.agency_id)
     assert agency is not None  # a step's agency is a foreign key
     today = local_day(settings, now)
