@@ -168,9 +168,11 @@ def test_init_refuses_a_database_of_foreign_tables(tmp_path: Path):
 
 
 def test_init_still_creates_and_upgrades(engine, database_url):
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE instance"))
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
+    from alembic import command
+
+    from models.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0008")  # a database of an older release
     result = CliRunner().invoke(app, ["--db", database_url, "init"])
     assert result.exit_code == 0, result.stderr
     assert _snapshot(engine)["alembic_version"] == [(HEAD,)]
