@@ -586,7 +586,7 @@ def mark_done(
         )
     note = (note or "").strip() or None
     now = now or utcnow()
-    values = {"state": STEP_DONE, "done_on": done_on, "ref": ref, "note": note}
+    values: dict[str, Any] = {"state": STEP_DONE, "done_on": done_on, "ref": ref, "note": note}
     values |= {"waive_reason": None, "done_by": actor, "done_at": now}
     extra = {"override_reason": override_reason} if override_reason else None
 
@@ -662,7 +662,7 @@ def waive(
     _check_length("reason", reason, 2000)
     check_by_hand(session=session, step=step)
     now = now or utcnow()
-    values = {"state": STEP_WAIVED, "done_on": None, "ref": None, "note": None}
+    values: dict[str, Any] = {"state": STEP_WAIVED, "done_on": None, "ref": None, "note": None}
     values |= {"waive_reason": reason, "done_by": actor, "done_at": now}
 
     def decide(current: Step) -> Change | None:
