@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     # before it answers 503 "try again"; the CLI and jobs wait 30 s on SQLite.
     web_busy_timeout: float = 5.0
     secret_key: SecretStr = SecretStr("dev-only-secret-key-not-for-production")
+    # The reverse proxies (addresses or networks, comma-separated, e.g. "127.0.0.1" behind a
+    # local nginx) whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, so a
+    # visitor's address is the connection's, which behind a proxy is the proxy's own.
+    trusted_proxies: str = ""
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -57,9 +62,20 @@ class Settings(BaseSettings):
             or self.secret_key.get_secret_value().startswith("dev-only")
         ):
             raise ValueError("ISOCYCLE_SECRET_KEY must be set outside development")
+        for proxy in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ISOCYCLE_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
         if self.smtp_security not in {"none", "starttls", "ssl"}:
             raise ValueError("ISOCYCLE_SMTP_SECURITY must be none, starttls or ssl")
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def zone(self) -> ZoneInfo:
