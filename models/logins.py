@@ -16,6 +16,7 @@ OWASP's authentication guidance, as applied here:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +85,7 @@ def login_wait(
     """
     a = LOGIN_ATTEMPT.c
     pair, failed = a.username == username[:100], a.ok.is_(False)
-    where = [a.ip == ip[:64], a.at > now - LOGIN_WINDOW]
+    where = [a.ip == address_key(ip), a.at > now - LOGIN_WINDOW]
     if exclude is not None:
         where.append(a.id != exclude)
     # One query over this address's recent tries: every count and time the rules need.
@@ -103,6 +104,20 @@ def login_wait(
     return wait
 
 
+def address_key(ip: str) -> str:
+    """The address a try counts against: an IPv6 address by its /64, which one home or office
+    gets whole, so rotating through it buys no fresh allowance; anything else as given."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # an IPv4 visitor on a dual-stack socket
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _lock_address(session: Session, ip: str) -> None:
     """Serialize the tries of one address until commit: on PostgreSQL with an advisory lock on
     it; on SQLite the INSERT that follows takes the database's only write lock."""
@@ -118,7 +133,7 @@ def attempt_login(
 ) -> LoginResult:
     """Check a login unless its pair or address must wait; record the try either way it is
     checked, and forget the pair's failures on success. Commits the session."""
-    username, ip = username.strip()[:100], ip[:64]
+    username, ip = username.strip()[:100], address_key(ip)
     session.commit()  # end any earlier read, so the count below sees every committed try
     _lock_address(session, ip)
     attempt = LoginAttempt(username=username, ip=ip, at=now, ok=False)

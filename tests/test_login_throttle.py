@@ -22,6 +22,7 @@ from models.logins import (
     LOGIN_MAX_DELAY,
     LOGIN_WINDOW,
     LoginAttempt,
+    address_key,
     attempt_login,
     login_wait,
 )
@@ -149,6 +150,14 @@ def test_forwarded_addresses_are_believed_only_from_the_configured_proxies(setti
         assert login_from(unproxied, "192.0.2.99", "sec_sngv").status_code == 429
     app.state.engine.dispose()
     plain.state.engine.dispose()
+
+
+def test_an_ipv6_sprayer_cannot_rotate_through_its_own_network(session, tokens):
+    for n in range(LOGIN_FREE_FAILURES):
+        fail(session, "admin", f"2001:db8:1:2::{n + 1:x}")
+    assert sign_in(session, "admin", "2001:db8:1:2:ffff::9").wait == LOGIN_FIRST_DELAY
+    assert sign_in(session, "admin", "2001:db8:1:3::1").user is not None  # another network
+    assert address_key("::ffff:192.0.2.1") == "192.0.2.1" == address_key("192.0.2.1")
 
 
 @pytest.mark.parametrize("value", ["nginx", "10.0.0.0/33", "127.0.0.1, *"])

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.web_support import NOW, login
 from web.app import create_app
-from web.headers import CSP, script_hashes
+from web.headers import CSP, HSTS, script_hashes
 
 PAGES = ["/login", "/dashboard?year=2026", "/agencies/SNGV", "/api/v1/openapi.json", "/nowhere"]
 
@@ -51,7 +51,7 @@ def test_the_swagger_page_allows_only_its_own_inline_script(client):
 def test_it_sends_hsts_over_https_only(settings, tokens):
     app = create_app(settings, clock=lambda: NOW)
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as secure:
-        assert secure.get("/login").headers["strict-transport-security"] == "max-age=31536000"
+        assert secure.get("/login").headers["strict-transport-security"] == HSTS
     app.state.engine.dispose()
 
 

@@ -16,7 +16,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-HSTS = "max-age=31536000"
+HSTS = "max-age=31536000; includeSubDomains"
 FIXED = {
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
     "X-Content-Type-Options": "nosniff",
