@@ -68,6 +68,10 @@ STEP_ERRORS_VI = [
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
     (r"follows its corrective action", RECORD_STEP_ERROR),
     (
+        r"changed by someone else while saving",
+        "Bước này vừa được người khác cập nhật cùng lúc. Xin tải lại trang rồi thử lại.",
+    ),
+    (
         r"corrective-action step\(s\) of \d+ are still open",
         "Còn hành động khắc phục chưa thực hiện hoặc chưa xác nhận hiệu quả; bước này tự hoàn "
         "thành khi tất cả đã xong.",
