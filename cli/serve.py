@@ -157,6 +157,8 @@ class Stopping(threading.Event):
             def capture_signals(self) -> Iterator[None]:
                 yield
 
+        # uvicorn's own proxy handling stays off (it trusts FORWARDED_ALLOW_IPS, by default
+        # 127.0.0.1): the app believes X-Forwarded-* from ISOCYCLE_TRUSTED_PROXIES only.
         self.server = Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False))
         if not self.is_set():  # a signal between the check above and here
             self.server.run()

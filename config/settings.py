@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import logging
 import os
 from collections.abc import Mapping
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
     web_busy_timeout: float = 5.0
     # `isocycle init` writes a random one into .env; the default is public (see weak_secret).
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # The reverse proxies (addresses or networks, comma-separated, e.g. "127.0.0.1" behind a
+    # local nginx) whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, so a
+    # visitor's address is the connection's, which behind a proxy is the proxy's own.
+    trusted_proxies: str = ""
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -88,9 +93,20 @@ class Settings(BaseSettings):
                 "ISOCYCLE_SECRET_KEY must be a random value of at least "
                 f"{MIN_SECRET_BYTES} bytes outside development (isocycle init writes one)"
             )
+        for proxy in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ISOCYCLE_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
         if self.smtp_security not in {"none", "starttls", "ssl"}:
             raise ValueError("ISOCYCLE_SMTP_SECURITY must be none, starttls or ssl")
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -416,24 +417,53 @@ def _record(
     )
 
 
-def _set_outcome(
+# A step change decided on the step as read: (history action, extra history fields, new values).
+Change = tuple[str, dict[str, Any] | None, dict[str, Any]]
+# Tries to apply a change; the second already holds the step's lock (see _change_step).
+CHANGE_TRIES = 3
+
+
+def _change_step(
     session: Session,
     step: Step,
     actor: str,
     now: datetime | None,
-    action: str,
-    extra: dict[str, Any] | None = None,
-    **values: Any,
-) -> None:
-    """Write a step's new outcome and its history entry (old and new values) in one commit."""
-    old = _evidence(step)
+    decide: Callable[[Step], Change | None],
+) -> bool:
+    """Apply `decide`'s change to the step as stored, with its history entry, in one commit;
+    return False when `decide` finds nothing to change.
+
+    - The UPDATE matches only the evidence `decide` saw. When a simultaneous edit stored
+      something else first, the step is read again (locked) and decided anew, so of twenty
+      simultaneous completions exactly one records "done" and the others an update of it.
+    """
     now = now or utcnow()
-    for name, value in values.items():
-        setattr(step, name, value)
-    step.done_by, step.done_at, step.touched_at = actor, now, now
-    session.add(step)
-    _record(session, step, actor, action, old, extra)
-    session.commit()
+    for _ in range(CHANGE_TRIES):
+        change = decide(step)
+        if change is None:
+            return False
+        action, extra, values = change
+        old = _evidence(step)
+        values = values | {"touched_at": now}
+        swapped = session.execute(
+            update(STEP)
+            .where(
+                STEP.c.id == step.id,
+                *(STEP.c[f].is_not_distinct_from(getattr(step, f)) for f in EVIDENCE_FIELDS),
+            )
+            .values(**values)
+        )
+        if swapped.rowcount == 1:  # type: ignore[attr-defined]
+            for name, value in values.items():
+                set_committed_value(step, name, value)
+            _record(session, step, actor, action, old, extra)
+            session.commit()
+            return True
+        # Someone else changed the step since it was read. On SQLite this statement already
+        # took the write lock; on PostgreSQL FOR UPDATE takes the row's. Either way the next
+        # try cannot lose again.
+        session.refresh(step, with_for_update=True)
+    raise StepError(f"{step.key}: changed by someone else while saving; try again")
 
 
 def _check_length(field_name: str, value: str | None, limit: int) -> None:
@@ -534,6 +564,8 @@ def mark_done(
     now: datetime | None = None,
     check: bool = True,
     override_reason: str | None = None,
+    keep_first: bool = False,
+    replaces: tuple[date, str] | None = None,
 ) -> bool:
     """Record a step's completion and its evidence; return False if nothing changed.
 
@@ -542,6 +574,8 @@ def mark_done(
     - Refuses (StepError) a date in the future, before the step's earliest date (see
       check_done_date), or before a prerequisite (unless `override_reason` is given, which is
       then kept in the history).
+    - `keep_first` leaves a done step as it is, unless it still shows exactly `replaces`
+      (see complete_from_record); it is decided on the step as stored, not as read.
     """
     ref = ref.strip()
     if not ref:
@@ -558,23 +592,20 @@ def mark_done(
             override_reason=override_reason,
         )
     note = (note or "").strip() or None
-    if step.state == STEP_DONE and (step.done_on, step.ref, step.note) == (done_on, ref, note):
-        return False
-    action = "done_updated" if step.done_on else "done"
-    _set_outcome(
-        session,
-        step,
-        actor,
-        now,
-        action,
-        {"override_reason": override_reason} if override_reason else None,
-        state=STEP_DONE,
-        done_on=done_on,
-        ref=ref,
-        note=note,
-        waive_reason=None,
-    )
-    return True
+    now = now or utcnow()
+    values: dict[str, Any] = {"state": STEP_DONE, "done_on": done_on, "ref": ref, "note": note}
+    values |= {"waive_reason": None, "done_by": actor, "done_at": now}
+    extra = {"override_reason": override_reason} if override_reason else None
+
+    def decide(current: Step) -> Change | None:
+        if current.state == STEP_DONE:
+            if keep_first and (replaces is None or (current.done_on, current.ref) != replaces):
+                return None
+            if (current.done_on, current.ref, current.note) == (done_on, ref, note):
+                return None
+        return ("done_updated" if current.done_on else "done", extra, values)
+
+    return _change_step(session, step, actor, now, decide)
 
 
 def complete_from_record(
@@ -609,6 +640,8 @@ def complete_from_record(
         today=today,
         check=check,
         override_reason=override_reason,
+        keep_first=True,
+        replaces=replaces,
     )
 
 
@@ -616,22 +649,14 @@ def reopen(
     *, session: Session, step: Step, reason: str, actor: str, now: datetime | None = None
 ) -> bool:
     """Put a done or waived step back to open, with a reason; return False if it was open."""
-    if step.state == STEP_OPEN:
-        return False
-    old = _evidence(step)
-    now = now or utcnow()
-    step.state, step.done_on, step.ref, step.note, step.waive_reason = (
-        STEP_OPEN,
-        None,
-        None,
-        None,
-        None,
-    )
-    step.done_by, step.done_at, step.touched_at = None, None, now
-    session.add(step)
-    _record(session, step, actor, "reopened", old, {"reason": reason})
-    session.commit()
-    return True
+    values = dict.fromkeys(("done_on", "ref", "note", "waive_reason", "done_by", "done_at"))
+
+    def decide(current: Step) -> Change | None:
+        if current.state == STEP_OPEN:
+            return None
+        return ("reopened", {"reason": reason}, values | {"state": STEP_OPEN})
+
+    return _change_step(session, step, actor, now, decide)
 
 
 def waive(
@@ -643,21 +668,16 @@ def waive(
         raise StepError("reason: say why the step does not apply")
     _check_length("reason", reason, 2000)
     check_by_hand(session=session, step=step)
-    if step.state == STEP_WAIVED and step.waive_reason == reason:
-        return False
-    _set_outcome(
-        session,
-        step,
-        actor,
-        now,
-        "waived",
-        state=STEP_WAIVED,
-        done_on=None,
-        ref=None,
-        note=None,
-        waive_reason=reason,
-    )
-    return True
+    now = now or utcnow()
+    values: dict[str, Any] = {"state": STEP_WAIVED, "done_on": None, "ref": None, "note": None}
+    values |= {"waive_reason": reason, "done_by": actor, "done_at": now}
+
+    def decide(current: Step) -> Change | None:
+        if current.state == STEP_WAIVED and current.waive_reason == reason:
+            return None
+        return ("waived", None, values)
+
+    return _change_step(session, step, actor, now, decide)
 
 
 def step_status(state: str, due: date, today: date) -> str:

@@ -1,5 +1,5 @@
 """Accounts: users with a role and an agency, hashed and revocable API tokens, session epochs,
-login throttling, and who may see or change which agency."""
+and who may see or change which agency (login throttling is models.logins)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Index, delete, func, select, update
+from sqlalchemy import select, update
 from sqlmodel import Field, Session, SQLModel
 from sqlmodel import select as orm_select
 
@@ -27,14 +27,6 @@ ROLES = (ROLE_ADMIN, ROLE_SUPERVISOR, ROLE_SECRETARY, ROLE_VIEWER)
 # Roles whose scope is an agency subtree; an admin sees everything and needs no agency.
 AGENCY_ROLES = (ROLE_SUPERVISOR, ROLE_SECRETARY)
 TOKEN_PREFIX = "isc_"
-# Five wrong passwords for one username from one address lock it out for fifteen minutes.
-LOGIN_MAX_FAILURES = 5
-# Across usernames, one address may fail this often (password spraying); an office behind one
-# NAT address shares it, hence well above the per-pair limit.
-LOGIN_MAX_FAILURES_PER_IP = 30
-# Across addresses, one username may fail this often (a guesser rotating addresses).
-LOGIN_MAX_FAILURES_PER_USER = 10
-LOGIN_WINDOW = timedelta(minutes=15)
 # A token's last use is written at most this often: a write per API call would contend with jobs.
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 MIN_PASSWORD_LENGTH = 8
@@ -75,21 +67,8 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = instant(default=None)
 
 
-# One login attempt, kept in the database so throttling survives restarts and spans processes.
-class LoginAttempt(SQLModel, table=True):
-    __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_user_ip_at", "username", "ip", "at"),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    username: str = Field(max_length=100)
-    ip: str = Field(max_length=64)
-    at: datetime = instant(default_factory=utcnow)
-    ok: bool = False
-
-
 USER = table_of(User)
 API_TOKEN = table_of(ApiToken)
-LOGIN_ATTEMPT = table_of(LoginAttempt)
 
 
 @dataclass(frozen=True)
@@ -360,52 +339,15 @@ def _record(session: Session, user: User, actor: str, action: str, new: dict[str
     )
 
 
-def login_blocked(*, session: Session, username: str, ip: str, now: datetime) -> bool:
-    """True when, within the window, this username failed too often from this address, this
-    address failed too often across usernames, or this username failed too often across
-    addresses."""
-    a = LOGIN_ATTEMPT.c
-    recent = (a.at > now - LOGIN_WINDOW, a.ok.is_(False))
-    username, ip = username.strip()[:100], ip[:64]
-    # One query: three conditional counts over the failures that touch this username or address.
-    pair, by_ip, by_user = session.execute(
-        select(
-            func.count().filter(a.username == username, a.ip == ip),
-            func.count().filter(a.ip == ip),
-            func.count().filter(a.username == username),
-        ).where(*recent, (a.username == username) | (a.ip == ip))
-    ).one()
-    return bool(
-        pair >= LOGIN_MAX_FAILURES
-        or by_ip >= LOGIN_MAX_FAILURES_PER_IP
-        or by_user >= LOGIN_MAX_FAILURES_PER_USER
-    )
+def verify_login(*, session: Session, username: str, password: str) -> User | None:
+    """Return the active user with this username and password, or None.
 
-
-def authenticate(
-    *, session: Session, username: str, password: str, ip: str, now: datetime
-) -> User | None:
-    """Check a login and record the attempt; a success clears earlier failures for the pair.
-
-    The caller checks `login_blocked` first, so a locked-out user cannot keep guessing.
+    Throttling is models.logins' part: call it through `attempt_login`.
     """
-    username = username.strip()[:100]
-    ip = ip[:64]
     user = get_user(session=session, username=username)
     # Verify against a dummy hash for unknown names so timing does not reveal which names exist.
     ok = check_password(user.password_hash if user else _DUMMY_HASH, password)
-    ok = ok and user is not None and user.active
-    if ok:
-        session.execute(
-            delete(LOGIN_ATTEMPT).where(
-                LOGIN_ATTEMPT.c.username == username, LOGIN_ATTEMPT.c.ip == ip
-            )
-        )
-    # Attempts older than the window count for nothing: drop them so the table stays small.
-    session.execute(delete(LOGIN_ATTEMPT).where(LOGIN_ATTEMPT.c.at <= now - LOGIN_WINDOW))
-    session.add(LoginAttempt(username=username, ip=ip, at=now, ok=ok))
-    session.commit()
-    return user if ok else None
+    return user if ok and user is not None and user.active else None
 
 
 DEMO_PASSWORD = "demo-isocycle"

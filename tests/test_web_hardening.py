@@ -1,13 +1,13 @@
-"""Review findings on the web layer: event keys with "/", steps owned by their records, login
-throttling across usernames and addresses, and text-only spreadsheet cells (the serve guard is
-in tests/test_access.py)."""
+"""Review findings on the web layer: event keys with "/", steps owned by their records, and
+text-only spreadsheet cells (the serve guard: tests/test_access.py; login throttling:
+tests/test_login_throttle.py)."""
 
 from __future__ import annotations
 
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -17,19 +17,10 @@ from sqlmodel import select
 from models.cycles import find_step
 from models.iso import ACTION_STEP, VERIFY_STEP, load_iso_rules, record_event
 from models.tables import Agency, Step
-from models.users import (
-    LOGIN_MAX_FAILURES,
-    LOGIN_MAX_FAILURES_PER_IP,
-    LOGIN_MAX_FAILURES_PER_USER,
-    LOGIN_WINDOW,
-    LoginAttempt,
-    authenticate,
-    login_blocked,
-)
 from notifications.links import step_link
 from notifications.messages import step_url
 from tests.test_web_iso_pages import AUDITS, post, record_audit, signed_in
-from tests.web_support import NOW, PASSWORD, bearer, csrf_of, login
+from tests.web_support import NOW, bearer, csrf_of, login
 
 NUMBER = "512/QĐ-UBND"
 EVENT_KEY = f"procedure_update:{NUMBER}"
@@ -148,48 +139,6 @@ def test_it_sends_the_step_form_of_an_action_step_to_the_audits_page(client, ses
     session.expire_all()
     states = session.exec(select(Step.state).where(Step.key.in_(action_steps))).all()  # type: ignore[attr-defined]
     assert set(states) == {"open"}
-
-
-def fail_login(session, username: str, ip: str, at=NOW) -> None:
-    assert authenticate(session=session, username=username, password="guess", ip=ip, now=at) is None
-
-
-def test_it_blocks_one_address_spraying_many_usernames(session, tokens):
-    for n in range(LOGIN_MAX_FAILURES_PER_IP):
-        fail_login(session, f"guess{n}", "203.0.113.9")  # never the same pair twice
-    assert login_blocked(session=session, username="admin", ip="203.0.113.9", now=NOW)
-    assert not login_blocked(session=session, username="admin", ip="203.0.113.10", now=NOW)
-    later = NOW + LOGIN_WINDOW + timedelta(seconds=1)
-    assert not login_blocked(session=session, username="admin", ip="203.0.113.9", now=later)
-
-
-def test_it_blocks_one_username_guessed_from_many_addresses(session, tokens):
-    for n in range(LOGIN_MAX_FAILURES_PER_USER):
-        fail_login(session, "admin", f"198.51.100.{n}")
-    assert login_blocked(session=session, username="admin", ip="192.0.2.1", now=NOW)
-    assert not login_blocked(session=session, username="sec_sngv", ip="192.0.2.1", now=NOW)
-
-
-def test_it_keeps_the_per_pair_limit_below_the_others(session, tokens):
-    for _ in range(LOGIN_MAX_FAILURES):
-        fail_login(session, "admin", "192.0.2.7")
-    assert login_blocked(session=session, username="admin", ip="192.0.2.7", now=NOW)
-    assert not login_blocked(session=session, username="admin", ip="192.0.2.8", now=NOW)
-    assert not login_blocked(session=session, username="sec_sngv", ip="192.0.2.7", now=NOW)
-
-
-def test_it_answers_429_to_a_sprayed_address_on_the_login_page(client, session, tokens):
-    for n in range(LOGIN_MAX_FAILURES_PER_IP):
-        fail_login(session, f"guess{n}", "testclient")  # TestClient's address
-    assert login(client, "admin", PASSWORD).status_code == 429
-
-
-def test_it_prunes_attempts_older_than_the_window(session, tokens):
-    fail_login(session, "admin", "192.0.2.1", NOW - LOGIN_WINDOW - timedelta(minutes=1))
-    fail_login(session, "admin", "192.0.2.2", NOW - LOGIN_WINDOW + timedelta(minutes=1))
-    fail_login(session, "sec_sngv", "192.0.2.3", NOW)
-    kept = session.exec(select(LoginAttempt.ip).order_by(LoginAttempt.ip)).all()  # type: ignore[arg-type]
-    assert kept == ["192.0.2.2", "192.0.2.3"]
 
 
 def test_it_writes_a_formula_like_agency_name_as_text_in_the_xlsx(client, tokens, session):

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import models.all_tables  # noqa: F401  (every table is known before the first query)
 from config.settings import Settings
@@ -25,10 +26,12 @@ from models.db import is_busy_error, make_engine
 from models.tables import utcnow
 from web import api, dashboard_pages, health, iso_api, iso_pages, log_pages, pages
 from web.deps import Clock, LoginRequired
+from web.headers import SecurityHeaders, swagger_csp
 
 WEB_DIR = Path(__file__).resolve().parent
 # Swagger UI's bundle, stylesheet and icon, as the fastapi-offline package ships them.
 SWAGGER_DIR = Path(str(files("fastapi_offline") / "static"))
+DOCS_PATH = "/api/docs"
 SESSION_MAX_AGE = 8 * 3600  # a working day
 RETRY_AFTER_S = 5
 BUSY_MESSAGE = (
@@ -112,18 +115,30 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
-    @app.get("/api/docs", include_in_schema=False)
+    # The API's Swagger UI; every file it loads comes from this server. Built once, so the
+    # hash of its inline script in its own CSP is known.
+    docs_page = get_swagger_ui_html(
+        openapi_url=app.openapi_url or "",
+        title=f"{app.title} · Swagger UI",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon.png",
+        # No badge from the public validator: the page reaches nothing beyond this server.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+    @app.get(DOCS_PATH, include_in_schema=False)
     def _api_docs() -> HTMLResponse:
-        """The API's Swagger UI; every file it loads comes from this server."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "",
-            title=f"{app.title} · Swagger UI",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon.png",
-            # No badge from the public validator: the page reaches nothing beyond this server.
-            swagger_ui_parameters={"validatorUrl": None},
-        )
+        return HTMLResponse(docs_page.body)
+
+    app.add_middleware(
+        SecurityHeaders, policies={DOCS_PATH: swagger_csp(bytes(docs_page.body).decode())}
+    )
+    if settings.trusted_proxy_list:
+        # Outermost, so the throttle, the HSTS header and the cookies see the visitor's address
+        # and scheme. Only these proxies' X-Forwarded-* are believed; anyone else could forge
+        # them to dodge the login throttle.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -39,7 +39,14 @@ def _selection(
 ) -> pg.Selection:
     if kind and kind not in KIND_LABELS:
         raise HTTPException(400, f"Không có loại đơn vị «{kind}».")
-    parent_code = agency_or_404(session, parent).code if parent else None
+    parent_code = None
+    if parent:
+        agency = agency_or_404(session, parent)
+        if not viewer.scope.can_see(agency.id):
+            # Answered as an unknown code, word for word: the filter must not tell a secretary
+            # which codes exist beyond their own agencies.
+            raise HTTPException(404, f"Không có đơn vị mã {parent!r}.")
+        parent_code = agency.code
     return pg.select_agencies(
         session=session, scope=viewer.scope, kind=kind or None, parent_code=parent_code
     )
@@ -172,7 +179,7 @@ def dashboard_list(
         raise HTTPException(
             400, f"Không có trạng thái «{status}»: chọn một số trên trang tổng hợp."
         )
-    if group and (has_control(group) or not _exists(session, group)):
+    if group and (has_control(group) or not _group_known(session, viewer, group)):
         raise HTTPException(400, f"Không có đơn vị cấp trên mã «{group}».")
     selection = _selection(session, viewer, kind, parent)
     title = pg.line_title(session=session, year=year, line=step) if step else None
@@ -222,9 +229,16 @@ def dashboard_list(
     return render(request, "dashboard_list.html", ctx, viewer)
 
 
-def _exists(session: Session, code: str) -> bool:
+def _group_known(session: Session, viewer: Viewer, code: str) -> bool:
+    """True when the viewer sees this parent or one of the agencies directly under it; anything
+    else is answered as an unknown code, so the list does not reveal which codes exist."""
     found = session.execute(select(AGENCY.c.id).where(AGENCY.c.code == code[:64])).first()
-    return found is not None
+    if found is None:
+        return False
+    if viewer.scope.can_see(found.id):
+        return True
+    children = session.execute(select(AGENCY.c.id).where(AGENCY.c.parent_id == found.id))
+    return any(viewer.scope.can_see(child) for child in children.scalars())
 
 
 @router.get("/dashboard.xlsx")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,8 +20,9 @@ from sqlmodel import select as orm_select
 from config.settings import Settings
 from models import agencies as agency_rules
 from models import cycles, history_text
+from models.logins import attempt_login
 from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step
-from models.users import authenticate, end_sessions, login_blocked
+from models.users import end_sessions
 from notifications.links import LinkError, check_feed_token, feed_token, read_link
 from web import ical
 from web.api import printable
@@ -68,6 +69,10 @@ STEP_ERRORS_VI = [
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
     (r"follows its corrective action", RECORD_STEP_ERROR),
     (
+        r"changed by someone else while saving",
+        "Bước này vừa được người khác cập nhật cùng lúc. Xin tải lại trang rồi thử lại.",
+    ),
+    (
         r"corrective-action step\(s\) of \d+ are still open",
         "Còn hành động khắc phục chưa thực hiện hoặc chưa xác nhận hiệu quả; bước này tự hoàn "
         "thành khi tất cả đã xong.",
@@ -86,6 +91,7 @@ def render(
     context: dict[str, Any],
     viewer: Viewer | None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, a flash message."""
     base = {
@@ -96,7 +102,7 @@ def render(
         "user_feed_url": _user_feed_url(request.app.state.settings, viewer),
     }
     return templates(request).TemplateResponse(
-        request, name, base | context, status_code=status_code
+        request, name, base | context, status_code=status_code, headers=headers
     )
 
 
@@ -200,6 +206,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _client_ip(request: Request) -> str:
+    # The connection's address, or behind a trusted proxy (ISOCYCLE_TRUSTED_PROXIES) the
+    # visitor's, as web.app's ProxyHeadersMiddleware resolved it.
     return request.client.host if request.client else "unknown"
 
 
@@ -222,20 +230,25 @@ def login_form(request: Request, viewer: OptionalViewer, next: str = "/") -> Res
 @router.post("/login")
 def login(request: Request, session: SessionDep, now: NowDep, form: CsrfForm) -> Response:
     username = "".join(c for c in form.get("username", "") if not has_control(c)).strip()[:100]
-    ip = _client_ip(request)
     target = _safe_next(form.get("next"))
-    if login_blocked(session=session, username=username, ip=ip, now=now):
-        error = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
-        ctx = {"next": target, "error": error, "username": username}
-        return render(request, "login.html", ctx, None, status_code=429)
-    user = authenticate(
-        session=session, username=username, password=form.get("password", ""), ip=ip, now=now
+    result = attempt_login(
+        session=session,
+        username=username,
+        password=form.get("password", ""),
+        ip=_client_ip(request),
+        now=now,
     )
-    if user is None:
+    if result.wait:
+        minutes = -(-result.wait // timedelta(minutes=1))  # rounded up: never ask too little
+        error = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+        ctx = {"next": target, "error": error, "username": username}
+        headers = {"Retry-After": str(-(-result.wait // timedelta(seconds=1)))}
+        return render(request, "login.html", ctx, None, status_code=429, headers=headers)
+    if result.user is None:
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
         ctx = {"next": target, "error": error, "username": username}
         return render(request, "login.html", ctx, None, status_code=401)
-    sign_in(request, user)
+    sign_in(request, result.user)
     return RedirectResponse(target, 303)
 
 
