@@ -12,12 +12,13 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from models.db import make_engine
 
@@ -192,8 +193,19 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 
 
 def _libpq_url(url: str) -> str:
-    """The URL as libpq takes it (no SQLAlchemy driver suffix such as +psycopg)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The URL as libpq takes it (no SQLAlchemy driver suffix such as +psycopg), without its
+    password: a command line is visible to every user of the machine (`ps`)."""
+    parts = make_url(url)
+    bare = URL.create(
+        "postgresql", parts.username, None, parts.host, parts.port, parts.database, parts.query
+    )
+    return bare.render_as_string(hide_password=False)
+
+
+def _libpq_env(url: str) -> dict[str, str] | None:
+    """The environment for pg_dump/pg_restore, with the URL's password in PGPASSWORD."""
+    password = make_url(url).password
+    return None if password is None else os.environ | {"PGPASSWORD": str(password)}
 
 
 def _tool(name: str) -> str:
@@ -220,8 +232,10 @@ def _server_major(url: str) -> int:
         engine.dispose()
 
 
-def _run(args: list[str], what: str) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False)
+def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False, env=env
+    )
     if done.returncode != 0:
         raise BackupError(f"{what} thất bại (mã {done.returncode}): {done.stderr.strip()}")
     return done.stdout
@@ -240,6 +254,7 @@ def _pg_dump(url: str, part: Path) -> None:
         [exe, "--format=custom", "--no-owner", "--no-privileges", f"--file={part}"]
         + [f"--dbname={_libpq_url(url)}"],
         "pg_dump",
+        _libpq_env(url),
     )
 
 
@@ -262,17 +277,42 @@ def _pg_dump_revision(path: Path) -> str | None:
 
 
 def _pg_restore(url: str, source: Path) -> None:
-    _run(
-        [
-            _tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={_libpq_url(url)}",
-            str(source),
-        ],
-        "pg_restore",
+    """Drop isocycle's tables and load the backup in one transaction of psql's: all or nothing.
+
+    pg_restore --clean drops only what the dump holds, so a table a newer schema added (restoring
+    an older backup into an initialised database) survived beside an older version stamp, and
+    the upgrade that follows then failed on it.
+    """
+    from sqlmodel import SQLModel
+
+    import models.all_tables  # noqa: F401  (every isocycle table on SQLModel.metadata)
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    ours = present & (set(SQLModel.metadata.tables) | {"alembic_version"})
+    drop = (
+        "DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in sorted(ours)) + " CASCADE"
+        if ours
+        else ""
     )
+    env = _libpq_env(url)
+    with tempfile.TemporaryDirectory(prefix="isocycle-restore-") as tmp:
+        # The whole script first: psql must never commit a script that pg_restore cut short.
+        script = Path(tmp) / "restore.sql"
+        _run(
+            [_tool("pg_restore"), "--no-owner", "--no-privileges", f"--file={script}", str(source)],
+            "pg_restore",
+            env,
+        )
+        # -1 wraps every -c and -f in one BEGIN … COMMIT; ON_ERROR_STOP rolls it all back.
+        _run(
+            [_tool("psql"), "--quiet", "--no-psqlrc", "-1", "-v", "ON_ERROR_STOP=1"]
+            + (["-c", drop] if drop else [])
+            + [f"--file={script}", f"--dbname={_libpq_url(url)}"],
+            "psql",
+            env,
+        )

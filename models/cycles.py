@@ -566,6 +566,7 @@ def mark_done(
     override_reason: str | None = None,
     keep_first: bool = False,
     replaces: tuple[date, str] | None = None,
+    only_if_open: bool = False,
 ) -> bool:
     """Record a step's completion and its evidence; return False if nothing changed.
 
@@ -576,6 +577,8 @@ def mark_done(
       then kept in the history).
     - `keep_first` leaves a done step as it is, unless it still shows exactly `replaces`
       (see complete_from_record); it is decided on the step as stored, not as read.
+    - `only_if_open` changes nothing unless the step as stored is still open: a one-click link
+      may complete a step, never rewrite the evidence of one that someone completed meanwhile.
     """
     ref = ref.strip()
     if not ref:
@@ -598,6 +601,8 @@ def mark_done(
     extra = {"override_reason": override_reason} if override_reason else None
 
     def decide(current: Step) -> Change | None:
+        if only_if_open and current.state != STEP_OPEN:
+            return None
         if current.state == STEP_DONE:
             if keep_first and (replaces is None or (current.done_on, current.ref) != replaces):
                 return None

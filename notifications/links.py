@@ -56,4 +56,5 @@ def feed_token(settings: Settings, kind: str, ident: uuid.UUID) -> str:
 
 
 def check_feed_token(settings: Settings, kind: str, ident: uuid.UUID, token: str) -> bool:
-    return hmac.compare_digest(feed_token(settings, kind, ident), token)
+    # Bytes: compare_digest refuses a str with non-ASCII characters (a 500 on /ical/…/é.ics).
+    return hmac.compare_digest(feed_token(settings, kind, ident).encode(), token.encode())

@@ -185,3 +185,21 @@ def test_the_known_revisions_are_alembics(engine):
 
     script = ScriptDirectory.from_config(alembic_config(engine))
     assert known_revisions() == {rev.revision for rev in script.walk_revisions()}
+
+
+def test_a_database_with_users_and_tokens_downgrades_and_upgrades_again(cli, engine, province):
+    """Found in review: rebuilding app_user on SQLite (a batch migration) failed on the foreign
+    key from api_token once any token existed."""
+    from alembic import command
+    from sqlmodel import Session
+
+    from models.db import alembic_config, migrate
+    from models.users import create_user, issue_token
+
+    with Session(engine) as s:
+        user = create_user(session=s, username="lethu", password="mat-khau-dai", role="admin")
+        issue_token(session=s, user=user)
+    command.downgrade(alembic_config(engine), "0008")
+    migrate(engine)
+    snapshot = _snapshot(engine)
+    assert snapshot["alembic_version"] == [(HEAD,)] and len(snapshot["api_token"]) == 1

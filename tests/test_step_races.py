@@ -96,3 +96,66 @@ def test_simultaneous_waivers_record_one_waiver(engine, session, opened_2026):
 
     assert race(engine, waive_it) == []
     assert [h.action for h in plan_history(session)] == ["waived"]
+
+
+def test_simultaneous_one_click_completions_store_the_first_and_rewrite_nothing(
+    engine, session, opened_2026
+):
+    """A link may complete an open step, never rewrite evidence stored meanwhile: found in
+    review, twenty posts of one forwarded link gave one "done" and nineteen rewrites."""
+    results: list[bool] = []
+
+    def complete(s, step, n):
+        results.append(
+            mark_done(
+                session=s,
+                step=step,
+                done_on=date(2026, 1, 10 + n % 10),
+                ref=f"{n}/KH-SNgV",
+                note=None,
+                actor="link:thuky.sngv@hatinh.example",
+                today=TODAY,
+                only_if_open=True,
+            )
+        )
+        s.rollback()  # a loser holds the lock its compare-and-swap took, as the web rolls back
+
+    assert race(engine, complete) == []
+    assert sorted(results) == [False] * (WRITERS - 1) + [True]
+    actions = [h.action for h in plan_history(session)]
+    assert actions.count("done") == 1 and "done_updated" not in actions
+
+
+def test_a_link_posted_after_a_secretary_completed_the_step_changes_nothing(
+    engine, session, opened_2026
+):
+    """The link's read says open; the secretary's completion lands before the link's save."""
+    with Session(engine, expire_on_commit=False) as stale:
+        step = find_step(session=stale, agency_code="SNGV", year=2026, key="plan")
+        stale.commit()
+        secretary = find_step(session=session, agency_code="SNGV", year=2026, key="plan")
+        mark_done(
+            session=session,
+            step=secretary,
+            done_on=date(2026, 1, 12),
+            ref="12/KH-SNgV",
+            note=None,
+            actor="web:thuky.sngv",
+            today=TODAY,
+        )
+        changed = mark_done(
+            session=stale,
+            step=step,
+            done_on=date(2026, 1, 20),
+            ref="99/KH-gia-mao",
+            note=None,
+            actor="link:thuky.sngv@hatinh.example",
+            today=TODAY,
+            only_if_open=True,
+        )
+        stale.rollback()
+    assert changed is False
+    stored = find_step(session=session, agency_code="SNGV", year=2026, key="plan")
+    session.refresh(stored)
+    assert (stored.ref, stored.done_by) == ("12/KH-SNgV", "web:thuky.sngv")
+    assert [h.action for h in plan_history(session)].count("done_updated") == 0

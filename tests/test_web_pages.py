@@ -282,9 +282,12 @@ def test_it_serves_private_ical_feeds(client, tokens, settings, session):
     assert "DTSTART;VALUE=DATE:20260223" in body  # quality_objectives after Tết
     assert client.get(f"/ical/agency/SCT/{token}.ics").status_code == 404
     assert client.get(f"/ical/agency/SNGV/{'0' * 32}.ics").status_code == 404
+    # A token with a non-ASCII character is a wrong token too, not a server error.
+    assert client.get("/ical/agency/SNGV/%C3%A9.ics").status_code == 404
     user = get_user(session=session, username="sec_sngv")
     mine = client.get(f"/ical/user/{user.id}/{feed_token(settings, 'user', user.id)}.ics")
     assert mine.text.count("BEGIN:VEVENT") == 18  # SNGV and its unit TTDVDN
+    assert client.get(f"/ical/user/{user.id}/%C3%A9.ics").status_code == 404
 
 
 def test_it_shows_a_hostile_agency_name_as_text(client, tokens):

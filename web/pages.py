@@ -345,10 +345,21 @@ def _defaults(step: Step, today: date) -> dict[str, str]:
     }
 
 
+# What `_complete` answers when a one-click link finds its step closed by someone else meanwhile.
+LINK_SPENT = "spent"
+
+
 def _complete(
-    session: Session, step: Step, form: dict[str, str], actor: str, today: date, now: datetime
+    session: Session,
+    step: Step,
+    form: dict[str, str],
+    actor: str,
+    today: date,
+    now: datetime,
+    only_if_open: bool = False,
 ) -> str | None:
-    """Apply a completion form; return a Vietnamese error message, or None when stored."""
+    """Apply a completion form; return a Vietnamese error message, LINK_SPENT when `only_if_open`
+    found the step no longer open, or None when stored."""
     done_on = parse_vn_date(form.get("done_on", ""))
     if done_on is None:
         return date_error("Ngày ban hành / hoàn thành", form.get("done_on", ""))
@@ -359,7 +370,7 @@ def _complete(
     except ValueError:
         return "Văn bản có ký tự điều khiển không hợp lệ."
     try:
-        cycles.mark_done(
+        changed = cycles.mark_done(
             session=session,
             step=step,
             done_on=done_on,
@@ -368,10 +379,14 @@ def _complete(
             actor=actor,
             today=today,
             now=now,
+            only_if_open=only_if_open,
         )
     except cycles.StepError as exc:
         session.rollback()
         return vi_step_error(str(exc))
+    if only_if_open and not changed:
+        session.rollback()  # let go of the lock the lost compare-and-swap took
+        return LINK_SPENT
     return None
 
 
@@ -485,7 +500,10 @@ def link_submit(
     assert agency is not None  # a step's agency is a foreign key
     today = local_day(settings, now)
     actor = f"link:{agency.secretary_email or agency.code}"
-    error = _complete(session, step, form, actor, today, now)
+    error = _complete(session, step, form, actor, today, now, only_if_open=True)
+    if error is LINK_SPENT:  # completed by someone else between the check above and the save
+        session.refresh(step)
+        return _link_spent(request, session, step)
     ctx = _form_context(step, agency, today, request.url.path, form)
     if error:
         ctx |= {"error": error, "via_link": True}
