@@ -45,16 +45,25 @@ def settings() -> Settings:
     try:
         base = get_settings()
     except ValidationError as exc:
-        reasons = "; ".join(
-            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
-        )
-        fail(f"cấu hình ISOCYCLE_* không dùng được (invalid settings): {reasons}")
+        fail("cấu hình ISOCYCLE_* không dùng được: " + "; ".join(map(setting_error, exc.errors())))
     update: dict[str, Any] = {"database_url": STATE.db_url} if STATE.db_url else {}
     if STATE.secret_key:
         from pydantic import SecretStr
 
         update["secret_key"] = SecretStr(STATE.secret_key)
     return base.model_copy(update=update) if update else base
+
+
+def setting_error(error: Any) -> str:
+    """One refused setting in Vietnamese, naming its variable and the value given; pydantic's own
+    words follow in parentheses for the types it checks (a number, a path...)."""
+    reason = str(error.get("msg", "")).removeprefix("Value error, ")
+    if not error.get("loc"):  # a check across settings: its message names the variables
+        return reason
+    name = "ISOCYCLE_" + "_".join(str(part) for part in error["loc"]).upper()
+    if any(word in name for word in ("KEY", "PASSWORD", "SECRET", "URL")):
+        return f"biến {name} không hợp lệ ({reason})"  # a secret is never echoed
+    return f"biến {name} có giá trị «{error.get('input', '')}» không hợp lệ ({reason})"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -90,18 +90,20 @@ class Settings(BaseSettings):
         """Refuse a public, placeholder or short secret key anywhere but development."""
         if self.environment != "development" and weak_secret(self.secret_key.get_secret_value()):
             raise ValueError(
-                "ISOCYCLE_SECRET_KEY must be a random value of at least "
-                f"{MIN_SECRET_BYTES} bytes outside development (isocycle init writes one)"
+                "ISOCYCLE_SECRET_KEY phải là một giá trị ngẫu nhiên dài ít nhất "
+                f"{MIN_SECRET_BYTES} byte khi ISOCYCLE_ENVIRONMENT không phải development; lệnh "
+                "`isocycle init` tạo sẵn một khoá như vậy"
             )
         for proxy in self.trusted_proxy_list:
             try:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ValueError(
-                    f"ISOCYCLE_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                    f"ISOCYCLE_TRUSTED_PROXIES: «{proxy}» không phải địa chỉ IP hay dải mạng "
+                    "(ví dụ 127.0.0.1 hoặc 10.0.0.0/24)"
                 ) from None
         if self.smtp_security not in {"none", "starttls", "ssl"}:
-            raise ValueError("ISOCYCLE_SMTP_SECURITY must be none, starttls or ssl")
+            raise ValueError("ISOCYCLE_SMTP_SECURITY phải là none, starttls hoặc ssl")
         return self
 
     @property

@@ -69,3 +69,23 @@ def test_unknown_variables_suggest_only_a_close_name():
         "ISOCYCLE_FOO": None,
         "isocycle_smtp_hots": "ISOCYCLE_SMTP_HOST",
     }
+
+
+def test_a_refused_setting_is_named_in_vietnamese_with_its_value_but_never_a_secret(
+    tmp_path: Path,
+):
+    """Found in review: pydantic's English message, without the variable's name."""
+    port = _run(tmp_path, "status", "2026", ISOCYCLE_SMTP_PORT="hai-lăm")
+    assert port.returncode == 1
+    assert "biến ISOCYCLE_SMTP_PORT có giá trị «hai-lăm» không hợp lệ" in port.stderr
+    assert "Traceback" not in port.stderr
+    lease = _run(tmp_path, "status", "2026", ISOCYCLE_SCHEDULER_LEASE_SECONDS="1")
+    assert "biến ISOCYCLE_SCHEDULER_LEASE_SECONDS có giá trị «1» không hợp lệ" in lease.stderr
+    key = _run(
+        tmp_path, "status", "2026", ISOCYCLE_ENVIRONMENT="production", ISOCYCLE_SECRET_KEY="x"
+    )
+    assert key.returncode == 1
+    assert "ISOCYCLE_SECRET_KEY phải là một giá trị ngẫu nhiên dài ít nhất 32 byte" in key.stderr
+    assert "«x»" not in key.stderr
+    proxies = _run(tmp_path, "status", "2026", ISOCYCLE_TRUSTED_PROXIES="nginx")
+    assert "«nginx» không phải địa chỉ IP hay dải mạng" in proxies.stderr
