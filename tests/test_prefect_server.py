@@ -9,6 +9,7 @@ their own process groups, stopped by group at the end of each test, failed or no
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -47,7 +48,13 @@ def _scheduled_times(server: PrefectServer, deployment_id: object) -> list[datet
         "max_runs": 50,
     }
     url = f"{server.api_url}/deployments/{deployment_id}/schedule"
-    reply = httpx.post(url, json=week, timeout=60)
+    # Prefect answers 503 when its own database is busy (its scheduler service writing on a
+    # loaded machine) and expects clients to come back, as its PrefectClient does for 429/503.
+    for attempt in range(6):
+        reply = httpx.post(url, json=week, timeout=60)
+        if reply.status_code not in (429, 503):
+            break
+        time.sleep(float(reply.headers.get("Retry-After", 2**attempt)))
     assert reply.status_code == 200, f"{reply.status_code} {reply.text}\n{server.proc.output()}"
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
