@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,7 +11,6 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from config.settings import Settings
 from models import iso
 from models import progress as pg
 from models.agencies import KIND_LABELS
@@ -60,10 +58,6 @@ def _url(path: str, params: dict[str, Any]) -> str:
     return path + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def _today(settings: Settings, now: datetime) -> date:
-    return local_day(settings, now)
-
-
 @router.get("/dashboard")
 def dashboard(
     request: Request,
@@ -81,7 +75,7 @@ def dashboard(
 ) -> Response:
     """The year at a glance: bars per step, kind and parent; the overdue agencies; the findings
     by severity; and the matrix grouped under parents, searched and paged."""
-    today = _today(settings, now)
+    today = local_day(settings, now)
     year = year or today.year
     selection = _selection(session, viewer, kind, parent)
     overview = pg.overview(session=session, selection=selection, year=year, today=today)
@@ -173,7 +167,7 @@ def dashboard_list(
     """The steps behind one count of the dashboard, a page at a time, each with its agency.
 
     `group` keeps the agencies directly under that parent, `top=1` those with no parent."""
-    today = _today(settings, now)
+    today = local_day(settings, now)
     year = year or today.year
     if status and status not in pg.STATUSES:
         raise HTTPException(
@@ -252,7 +246,7 @@ def dashboard_xlsx(
     parent: Text = None,
 ) -> Response:
     """The year as an Excel workbook: totals, every step with its dates, and the matrix."""
-    today = _today(settings, now)
+    today = local_day(settings, now)
     year = year or today.year
     selection = _selection(session, viewer, kind, parent)
     overview = pg.overview(session=session, selection=selection, year=year, today=today)

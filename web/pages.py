@@ -501,7 +501,7 @@ def link_submit(
     today = local_day(settings, now)
     actor = f"link:{agency.secretary_email or agency.code}"
     error = _complete(session, step, form, actor, today, now, only_if_open=True)
-    if error is LINK_SPENT:  # completed by someone else between the check above and the save
+    if error == LINK_SPENT:  # completed by someone else between the check above and the save
         session.refresh(step)
         return _link_spent(request, session, step)
     ctx = _form_context(step, agency, today, request.url.path, form)
