@@ -1,0 +1,56 @@
+"""`isocycle audit|actions|review|objectives|events|history`: the ISO cycle in depth."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import echo_table, settings, to_json
+from cli.iso import actions, audits, events, objectives, reviews
+from cli.iso.common import AsJson, refusals
+
+app = typer.Typer(no_args_is_help=True)
+app.add_typer(audits.app, name="audit")
+app.add_typer(actions.app, name="actions")
+app.add_typer(reviews.app, name="review")
+app.add_typer(objectives.app, name="objectives")
+app.add_typer(events.app, name="events")
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+@app.command("history")
+def history(
+    agency: str,
+    year: Annotated[
+        int | None, typer.Argument(min=2000, max=2100, help="Only this cycle year.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show who changed what and when for an agency (optionally one year), oldest first."""
+    from models import history_text, iso
+    from models.cycles import history as history_rows
+
+    with refusals() as session:
+        found = iso.get_agency(session, agency)
+        entries = list(history_rows(session=session, agency_id=found.id, year=year))
+        names = history_text.history_names(session, entries)
+    if as_json:
+        keys = ("at", "actor", "year", "entity", "entity_id", "action", "old", "new")
+        typer.echo(to_json([{k: getattr(h, k) for k in keys} for h in entries]))
+        return
+    zone = settings().zone
+    rows = []
+    for h in entries:
+        told = history_text.describe(h, names)
+        rows.append(
+            (
+                h.at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+                h.year or "",
+                told.sentence,
+                "; ".join(str(c) for c in told.changes),
+            )
+        )
+    echo_table(["Thời điểm", "Năm", "Nội dung", "Thay đổi"], rows)
