@@ -24,6 +24,7 @@ from sqlmodel import select as orm_select
 
 from config.settings import DEFAULT_ISO_RULES
 from models import cycles, textfiles
+from models.periods import PeriodError, PeriodRule, parse_cutoff
 from models.tables import (
     Agency,
     HistoryEntry,
@@ -156,6 +157,8 @@ class IsoRules:
     after_inspection: Offset = Offset(months=2)
     verification: Offset = Offset(days=30)
     events: Mapping[str, Offset] | None = None
+    # The cut-off day of annual and six-month reporting periods (models/periods.py).
+    periods: PeriodRule = PeriodRule()
 
     def event_offset(self, kind: str) -> Offset:
         defaults = {
@@ -191,7 +194,13 @@ def load_iso_rules(path: Path = DEFAULT_ISO_RULES) -> IsoRules:
             days=_int(spec.get("days", 0), f"{path}: events.{kind}.days"),
         )
     where = f"{path}: corrective_actions"
+    cutoff = data.get("reporting_periods", {}).get("cutoff", "15/12")
+    try:
+        periods = parse_cutoff(str(cutoff))
+    except PeriodError as exc:
+        raise IsoError(f"{path}: reporting_periods.cutoff: {exc}") from exc
     return IsoRules(
+        periods=periods,
         after_audit=Offset(
             days=_int(actions.get("after_audit_days", 30), f"{where}.after_audit_days")
         ),
