@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as orm_select
 
 from config.settings import CONFIG_DIR
-from models import instance, iso
+from models import instance, iso, seed_demo
 from models.agencies import FIELDS, upsert_agencies
 from models.calendar import RuleSet
 from models.cycles import mark_done, open_cycle
@@ -178,7 +178,7 @@ def claim_database(session: Session) -> None:
 
 
 def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
-    """Load the demo agencies, open last year and this year, and complete a realistic mix.
+    """Load the demo agencies, open the seed years, last year and this year, complete a mix.
 
     About six in ten past-due steps are done on time, one in six late, and the rest left open.
     Only into a database that is new or the demo's own (claim_database): else NotADemoDatabase.
@@ -186,7 +186,8 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
     claim_database(session)
     imported = upsert_agencies(session=session, header=demo_rows()[0], data=demo_rows()[1])
     counts = {"agencies": imported.created + imported.updated + imported.unchanged}
-    for year in (today.year - 1, today.year):
+    years = sorted({*seed_demo.SEED_YEARS, today.year - 1, today.year})
+    for year in years:
         counts[f"steps_{year}"] = open_cycle(
             session=session, year=year, rules=rules, actor="demo"
         ).created
@@ -196,7 +197,7 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
     )
     done = 0
     with_records = set(_demo_record_codes(session))
-    for year in (today.year - 1, today.year):
+    for year in years:
         steps = session.exec(
             orm_select(Step)
             .where(Step.year == year, Step.state == STEP_OPEN, col(Step.due) <= today)
@@ -225,6 +226,7 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
                 check=False,
             )
     counts["steps_done"] = done
+    counts |= seed_demo.load_seed_figures(session=session, rules=rules, today=today)
     return counts
 
 
