@@ -45,6 +45,8 @@ PREREQUISITES = {"management_review": "internal_audit"}
 # Steps that stand for a record (a corrective action and its effectiveness check): they follow
 # the record (models/iso.py) and are never completed or waived by hand.
 MANAGED_STEP_TYPES = ("corrective_action", "action_verification")
+# The report-back after an inspection (models/iso/inspections.py): done by the agency's report.
+RECORD_STEP_TYPE = "inspection_report"
 # The year's corrective_actions step is done only when all of the agency's actions are.
 ROLLUP_STEPS = {"corrective_actions": MANAGED_STEP_TYPES}
 
@@ -477,6 +479,12 @@ def check_by_hand(*, session: Session, step: Step) -> None:
         raise StepError(
             f"{step.key} follows its corrective action: record it with `isocycle actions done` "
             "or `isocycle actions verify` (or on the audits page), not by hand"
+        )
+    if step.step_type == RECORD_STEP_TYPE:
+        raise StepError(
+            f"{step.key} follows the inspection's biên bản: it is done when the agency records "
+            "its report with `isocycle inspections report` (or on the inspections page), not by "
+            "hand"
         )
     parts = ROLLUP_STEPS.get(step.step_type)
     if parts is None:

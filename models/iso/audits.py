@@ -169,6 +169,40 @@ def record_audit(
     - An inspection (kind "inspection", ref = the biên bản) gives its actions the longer default.
     - Refuses a finding without severity, unit or description, and dates outside the year.
     """
+    audit = write_audit(
+        session=session,
+        agency_code=agency_code,
+        year=year,
+        start_on=start_on,
+        end_on=end_on,
+        ref=ref,
+        team=team,
+        scope_units=scope_units,
+        findings=findings,
+        actor=actor,
+        today=today,
+        kind=kind,
+    )
+    session.commit()
+    return audit
+
+
+def write_audit(
+    *,
+    session: Session,
+    agency_code: str,
+    year: int,
+    start_on: date,
+    end_on: date,
+    ref: str,
+    team: str | None,
+    scope_units: Sequence[str],
+    findings: Sequence[FindingIn],
+    actor: str,
+    today: date,
+    kind: str = "internal",
+) -> InternalAudit:
+    """Validate and add an audit with its findings without committing (see record_audit)."""
     agency = get_agency(session, agency_code)
     if kind not in AUDIT_KINDS:
         raise IsoError(
@@ -234,7 +268,6 @@ def record_audit(
             actor=actor,
             today=today,
         )
-    session.commit()
     return audit
 
 
