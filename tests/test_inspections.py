@@ -347,3 +347,209 @@ def test_the_cli_plans_records_reports_and_shows_json(cli, session, rules, unit)
     assert agency[0]["report_ref"] == "88/BC-SNgV"
     bad = cli("inspections", "record", "SCT", "2026", "--ref", "x", "--on", "31/02/2026")
     assert bad.exit_code != 0
+
+
+# --- the JSON API and who may write what --------------------------------------------------------
+
+PLAN = {
+    "decision_ref": "45/QĐ-SKHCN",
+    "decision_on": "2026-01-20",
+    "entries": [
+        {"agency": "SNGV", "form": "onsite", "month": 5},
+        {"agency": "SCT", "form": "hồ sơ", "on": "2026-06-10"},
+    ],
+}
+RECORD = {
+    "record_ref": "12/BB-TĐC",
+    "record_on": "2026-05-14",
+    "findings": [{"severity": "nhẹ", "unit": "Văn phòng", "description": "Thiếu sổ theo dõi"}],
+}
+REPORT = {"report_ref": "88/BC-SNgV", "report_on": "2026-07-10"}
+
+
+@pytest.fixture
+def unit_tokens(session, unit, tokens):
+    """The inspecting unit's secretary and Sở KH&CN's supervisor, besides the usual personas."""
+    from models.users import create_user, issue_token
+    from tests.web_support import PASSWORD
+
+    out = dict(tokens)
+    for username, role, code in (
+        ("sec_cctdc", "secretary", "CCTDC"),
+        ("sup_skhcn", "supervisor", "SKHCN"),
+    ):
+        user = create_user(
+            session=session, username=username, password=PASSWORD, role=role, agency_code=code
+        )
+        out[username] = issue_token(session=session, user=user)
+    return out
+
+
+def api(client, method, path, token, body=None):
+    from tests.web_support import bearer
+
+    return client.request(method, f"/api/v1{path}", json=body, headers=bearer(token))
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed"),
+    [
+        ("sec_cctdc", True),
+        ("sup_skhcn", True),  # Sở KH&CN, above its Chi cục
+        ("admin", True),
+        ("sec_sngv", False),  # an inspected agency
+        ("sup_sngv", False),
+        ("view_all", False),  # sees everything, writes nothing
+    ],
+)
+def test_only_the_inspecting_unit_records_the_plan_and_the_bien_ban(
+    client, unit_tokens, persona, allowed
+):
+    token = unit_tokens[persona]
+    put = api(client, "PUT", "/inspectors/CCTDC/plans/2026", token, PLAN)
+    assert put.status_code == (200 if allowed else 403)
+    if not allowed:  # the plan must exist for the biên bản to be refused for the right reason
+        assert api(
+            client, "PUT", "/inspectors/CCTDC/plans/2026", unit_tokens["admin"], PLAN
+        ).is_success
+    record = api(client, "POST", "/agencies/SNGV/cycles/2026/inspections/record", token, RECORD)
+    assert record.status_code == (201 if allowed else 403)
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed"),
+    [("sec_sngv", True), ("admin", True), ("sec_cctdc", False), ("sec_sct", False)],
+)
+def test_only_the_agency_records_its_report_back(client, unit_tokens, persona, allowed):
+    admin = unit_tokens["admin"]
+    assert api(client, "PUT", "/inspectors/CCTDC/plans/2026", admin, PLAN).is_success
+    path = "/agencies/SNGV/cycles/2026/inspections"
+    assert (
+        api(client, "POST", f"{path}/record", unit_tokens["sec_cctdc"], RECORD).status_code == 201
+    )
+    answer = api(client, "POST", f"{path}/report", unit_tokens[persona], REPORT)
+    assert answer.status_code == (200 if allowed else 403)
+    (row,) = api(client, "GET", path, admin).json()
+    assert row["report_ref"] == ("88/BC-SNgV" if allowed else None)
+    assert row["report_status"] == ("done" if allowed else "overdue")  # due 14/7, today 24/11
+
+
+def test_the_api_reads_the_plan_with_its_warning_and_refuses_bad_input(client, unit_tokens):
+    unit, sngv = unit_tokens["sec_cctdc"], unit_tokens["sec_sngv"]
+    plan_out = api(client, "PUT", "/inspectors/CCTDC/plans/2026", unit, PLAN).json()
+    assert (plan_out["required"], plan_out["planned"], plan_out["onsite"]) == (7, 2, 1)
+    assert plan_out["decision"] == {"ref": "45/QĐ-SKHCN", "issued_on": "2026-01-20"}
+    assert "dưới mức tối thiểu 1/3" in plan_out["warnings"][0]
+    assert api(client, "GET", "/inspectors/CCTDC/plans/2026", sngv).status_code == 403
+    assert api(client, "GET", "/agencies/SNGV/cycles/2026/inspections", sngv).status_code == 200
+    bad = api(
+        client,
+        "PUT",
+        "/inspectors/CCTDC/plans/2026",
+        unit,
+        {**PLAN, "entries": [{"agency": "<script>", "form": "onsite", "month": 5}]},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["message"] == "Dòng 1 (<script>): Không có đơn vị mã «<script>»."
+    refused = api(
+        client,
+        "POST",
+        "/agencies/SNGV/cycles/2026/inspections/record",
+        unit,
+        {**RECORD, "findings": [{"severity": "khẩn", "unit": "VP", "description": "x"}]},
+    )
+    assert refused.status_code == 422 and "Phát hiện 1" in refused.json()["detail"]
+    early = api(client, "POST", "/agencies/SNGV/cycles/2026/inspections/report", sngv, REPORT)
+    assert early.status_code == 422 and "chưa có biên bản" in early.json()["detail"]
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def _post(client, page_url, action, data):
+    from tests.web_support import csrf_of
+
+    page = client.get(page_url)
+    assert page.status_code == 200, page.text
+    return client.post(action, data={**data, "csrf_token": csrf_of(page.text)})
+
+
+def test_the_pages_plan_record_and_report_each_by_its_own_user(client, unit_tokens, session):
+    from tests.web_support import login
+
+    login(client, "sec_cctdc")
+    plan_url = "/inspections/CCTDC/2026"
+    added = _post(
+        client,
+        plan_url,
+        f"{plan_url}/plan",
+        {
+            "decision_ref": "45/QĐ-SKHCN",
+            "decision_on": "20/01/2026",
+            "agency": "SNGV",
+            "form": "onsite",
+            "planned_month": "5",
+        },
+    )
+    assert added.status_code == 303
+    page = client.get(plan_url)
+    assert (
+        "Kiểm tra trực tiếp tại trụ sở" in page.text and "1/7 (14,3%; tối thiểu 1/3)" in page.text
+    )
+    assert "dưới mức tối thiểu 1/3" in page.text
+    bad = _post(
+        client,
+        plan_url,
+        f"{plan_url}/record",
+        {"agency": "SNGV", "record_ref": "12/BB-TĐC", "record_on": "31/02/2026"},
+    )
+    assert bad.status_code == 422 and "Ngày biên bản" in bad.text
+    recorded = _post(
+        client,
+        plan_url,
+        f"{plan_url}/record",
+        {
+            "agency": "SNGV",
+            "record_ref": "12/BB-TĐC",
+            "record_on": "14/05/2026",
+            "severity_1": "minor",
+            "unit_1": "Văn phòng",
+            "description_1": "Thiếu sổ theo dõi",
+        },
+    )
+    assert recorded.status_code == 303
+    assert "12/BB-TĐC ngày 14/05/2026" in client.get(plan_url).text
+    # The inspecting unit cannot file the agency's report-back...
+    agency_url = "/agencies/SNGV/2026/inspections"
+    assert client.get(agency_url).status_code == 403
+    client.post("/logout", data={"csrf_token": "x"})
+    client.cookies.clear()
+    # ...and the agency cannot record plans or biên bản, nor see the unit's plan page.
+    login(client, "sec_sngv")
+    assert client.get(plan_url).status_code == 403
+    page = client.get(agency_url)
+    assert "Báo cáo kết quả khắc phục" in page.text and "14/07/2026" in page.text
+    from tests.web_support import csrf_of
+
+    token = csrf_of(page.text)
+    forged = client.post(
+        f"{plan_url}/record",
+        data={
+            "agency": "SNGV",
+            "record_ref": "99/BB",
+            "record_on": "14/05/2026",
+            "csrf_token": token,
+        },
+    )
+    assert forged.status_code == 403
+    done = client.post(
+        f"{agency_url}/report",
+        data={"report_ref": "88/BC-SNgV", "report_on": "10/07/2026", "csrf_token": token},
+    )
+    assert done.status_code == 303
+    assert "Đã báo cáo khắc phục: 88/BC-SNgV ngày 10/07/2026" in client.get(agency_url).text
+    step = find_step(
+        session=session, agency_code="SNGV", year=2026, key="inspection_report:12/BB-TĐC"
+    )
+    session.refresh(step)
+    assert (step.state, step.ref) == ("done", "88/BC-SNgV")
