@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.agencies import KIND_LABELS
-from models.iso import EVENT_KIND_LABELS, SEVERITY_LABELS
+from models.iso import EVENT_KIND_LABELS, FORM_LABELS, SEVERITY_LABELS
 from models.tables import AGENCY, STEP, HistoryEntry
 
 EMPTY = "(trống)"
@@ -100,12 +100,21 @@ FIELD_LABELS = {
     "title": "Trích yếu",
     "effective_on": "Ngày hiệu lực",
     "step": "Bước phát sinh",
+    # inspections by the inspecting unit (models/iso/inspections.py)
+    "form": "Hình thức kiểm tra",
+    "planned_month": "Tháng dự kiến",
+    "planned_on": "Ngày dự kiến",
+    "inspector": "Đơn vị kiểm tra",
+    "decision": "Quyết định phê duyệt kế hoạch",
+    "decision_on": "Ngày quyết định",
+    "on": "Ngày báo cáo",
     **{severity: label.capitalize() for severity, label in SEVERITY_LABELS.items()},
 }
 # Where one key means something else for one kind of record.
 ENTITY_LABELS = {
     "internal_audit": {"ref": "Số báo cáo"},
     "inspection": {"ref": "Số biên bản"},
+    "inspection_report": {"ref": "Số báo cáo"},
     "objective_decision": {"ref": "Số quyết định"},
     "quality_objective": {"unit": "Đơn vị tính"},
     "corrective_action": {"description": "Nội dung hành động"},
@@ -125,6 +134,8 @@ ENTITY_NAMES = {
     "quality_objective": "mục tiêu chất lượng",
     "management_review": "cuộc họp xem xét của lãnh đạo",
     "event": "sự kiện",
+    "inspection_plan": "kế hoạch kiểm tra",
+    "inspection_report": "báo cáo kết quả khắc phục sau kiểm tra",
 }
 ACTION_VERBS = {
     "open": "mở",
@@ -241,6 +252,8 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
         return labels.get(value, str(value))
     if key == "role":
         return ROLE_LABELS.get(value, str(value))
+    if key == "form":
+        return FORM_LABELS.get(value, str(value))
     if key == "comparison":
         return COMPARISON_SIGNS.get(value, str(value))
     if key == "parent_id":
@@ -417,9 +430,46 @@ def _sentence(
             f"{v('effective_on')}; phát sinh bước {step}, hạn {v('due')}",
             {"kind", "number", "effective_on", "step", "due"},
         )
+    if entity in ("inspection_plan", "inspection", "inspection_report"):
+        return _inspection_sentence(entry, who, values, v, names)
     verb = ACTION_VERBS.get(action) or label(action).lower()
     thing = ENTITY_NAMES.get(entity) or label(entity).lower()
     return f"{who} {verb} {thing} {ident}".rstrip(), set()
+
+
+def _inspection_sentence(
+    entry: HistoryEntry, who: str, values: Mapping[str, Any], v: Any, names: HistoryNames
+) -> tuple[str, set[str]]:
+    """The sentences of an inspection's plan, its biên bản's report-back step and the report."""
+    action, ident = entry.action, entry.entity_id
+    if entry.entity == "inspection_plan":
+        when = (
+            f"ngày {v('planned_on')}" if values.get("planned_on") else f"tháng {v('planned_month')}"
+        )
+        plan = f"kế hoạch kiểm tra {v('decision')} ({v('decision_on')}) của {v('inspector')}"
+        if action == "planned":
+            return (
+                f"{who} đưa đơn vị vào {plan}: {v('form')}, {when}",
+                {"decision", "decision_on", "inspector", "form", "planned_on", "planned_month"},
+            )
+        return f"{who} sửa lịch kiểm tra của đơn vị trong {plan}", {
+            "decision",
+            "decision_on",
+            "inspector",
+        }
+    if entry.entity == "inspection" and action == "report_back_due":
+        title = names.step_titles.get((entry.year, str(values.get("step", ""))))
+        step = f"«{title}»" if title else "báo cáo kết quả khắc phục"
+        return (
+            f"{who} ghi nhận biên bản kiểm tra {ident} của {v('inspector')}; phát sinh bước "
+            f"{step}, hạn {v('due')}",
+            {"inspector", "step", "due"},
+        )
+    verb = "ghi nhận" if action == "reported" else "sửa"
+    return (
+        f"{who} {verb} báo cáo kết quả khắc phục {v('ref')} ngày {v('on')} sau biên bản {ident}",
+        {"ref", "on"},
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -553,3 +553,50 @@ def test_the_pages_plan_record_and_report_each_by_its_own_user(client, unit_toke
     )
     session.refresh(step)
     assert (step.state, step.ref) == ("done", "88/BC-SNgV")
+
+
+def test_every_inspection_history_entry_reads_as_vietnamese(session, rules, unit):
+    """Plan, change of plan, biên bản, report-back and its correction: sentences, no raw keys."""
+    from models.history_text import describe, history_names
+    from tests.test_history_text import RAW
+
+    plan(session, rules, [PlanEntry("SNGV", "onsite", month=5)])
+    plan(session, rules, [PlanEntry("SNGV", "dossier", on=date(2026, 5, 12))])
+    record(session, rules, on=date(2026, 5, 12))
+    for ref in ("88/BC-SNgV", "89/BC-SNgV"):
+        iso.record_report_back(
+            session=session,
+            agency_code="SNGV",
+            year=2026,
+            report_ref=ref,
+            report_on=date(2026, 7, 1),
+            actor="web:thuky",
+            today=TODAY,
+        )
+    entries = session.exec(
+        select(HistoryEntry).where(
+            HistoryEntry.entity.in_(["inspection_plan", "inspection", "inspection_report"])
+        )
+    ).all()
+    assert {(e.entity, e.action) for e in entries} == {
+        ("inspection_plan", "planned"),
+        ("inspection_plan", "updated"),
+        ("inspection", "recorded"),
+        ("inspection", "report_back_due"),
+        ("inspection_report", "reported"),
+        ("inspection_report", "updated"),
+    }
+    names = history_names(session, entries)
+    told = {(e.entity, e.action): describe(e, names) for e in entries}
+    for described in told.values():
+        for text in (described.sentence, *(str(c) for c in described.changes)):
+            assert not RAW.search(text), text
+    assert "hạn 13/07/2026" in told[("inspection", "report_back_due")].sentence
+    assert "«Báo cáo kết quả khắc phục sau kiểm tra (biên bản 12/BB-TĐC)»" in (
+        told[("inspection", "report_back_due")].sentence
+    )
+    changed = [str(c) for c in told[("inspection_plan", "updated")].changes]
+    assert changed == [
+        "Hình thức kiểm tra: kiểm tra trực tiếp tại trụ sở → kiểm tra qua hồ sơ, báo cáo",
+        "Ngày dự kiến: (trống) → 12/05/2026",
+    ], changed

@@ -3,6 +3,7 @@ biên bản forms for that unit), and an agency's own inspections with its repor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -120,8 +121,8 @@ def _write(
     request: Request,
     session: Session,
     back: str,
-    show: Any,
-    write: Any,
+    show: Callable[[str], Response],
+    write: Callable[[], str],
 ) -> Response:
     try:
         message = write()

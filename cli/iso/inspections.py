@@ -138,7 +138,9 @@ def _findings(path: Path | None, finding: list[str] | None) -> list[iso.FindingI
         parts = [p.strip() for p in text.split("|")]
         if len(parts) not in (3, 4):
             fail(f"--finding «{text}»: cần dạng MỨC ĐỘ|BỘ PHẬN|MÔ TẢ[|ĐIỀU KHOẢN]")
-        rows.append(iso.FindingIn(*parts))
+        severity, unit, description = parts[:3]
+        clause = parts[3] if len(parts) == 4 else None
+        rows.append(iso.FindingIn(severity, unit, description, clause))
     return rows
 
 

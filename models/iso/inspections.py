@@ -330,7 +330,16 @@ def record_plan(
         old = existing.get(agency.id)
         new = {"form": form, "planned_month": month, "planned_on": on}
         if old is None:
-            session.add(PlannedInspection(plan_id=plan.id, agency_id=agency.id, year=year, **new))
+            session.add(
+                PlannedInspection(
+                    plan_id=plan.id,
+                    agency_id=agency.id,
+                    year=year,
+                    form=form,
+                    planned_month=month,
+                    planned_on=on,
+                )
+            )
             added += 1
             before = None
         else:
