@@ -60,7 +60,8 @@ def load(
     onsite_codes += others[:needed]
     months = {c: m for c, m, *_ in ON_SITE}
     entries = [
-        iso.PlanEntry(c, "onsite", month=months.get(c, 4 + _pick(f"month:{c}", 8)))
+        # Seed 004 plans the year's visits for "tháng 11, 12" (1550/SKHCN-TĐC).
+        iso.PlanEntry(c, "onsite", month=months.get(c, 11 + _pick(f"month:{c}", 2)))
         for c in onsite_codes
     ] + [
         iso.PlanEntry(c, "dossier", month=11)
