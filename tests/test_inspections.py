@@ -284,6 +284,27 @@ def test_the_report_back_is_reminded_by_mail(session, rules, unit, settings, sin
     ]
     assert "Báo cáo kết quả khắc phục sau kiểm tra (biên bản 12/BB-TĐC)" in mail.text
     assert "14/07/2026" in mail.text and "còn 7 ngày" in mail.text
+    # Overdue on its 5th working day (15, 16, 17, 20, 21/7): escalated, the head copied.
+    sink.handler.received.clear()
+    run(session, smtp(settings, sink), rules, date(2026, 7, 21))
+    (late,) = [
+        m for m in sink.handler.to("thuky.sngv@hatinh.example") if "biên bản 12/BB-TĐC" in m.text
+    ]
+    assert late.rcpt_tos == ["thuky.sngv@hatinh.example", "giamdoc.sngv@hatinh.example"]
+    assert str(late.message["Cc"]) == "giamdoc.sngv@hatinh.example"
+    # Once the agency has reported, it is reminded no more.
+    iso.record_report_back(
+        session=session,
+        agency_code="SNGV",
+        year=2026,
+        report_ref="88/BC-SNgV",
+        report_on=date(2026, 7, 22),
+        actor="thuky",
+        today=date(2026, 7, 22),
+    )
+    sink.handler.received.clear()
+    run(session, smtp(settings, sink), rules, date(2026, 7, 24))
+    assert not [m for m in sink.handler.received if "biên bản 12/BB-TĐC" in m.text]
 
 
 # --- the CLI ------------------------------------------------------------------------------------
@@ -600,3 +621,31 @@ def test_every_inspection_history_entry_reads_as_vietnamese(session, rules, unit
         "Hình thức kiểm tra: kiểm tra trực tiếp tại trụ sở → kiểm tra qua hồ sơ, báo cáo",
         "Ngày dự kiến: (trống) → 12/05/2026",
     ], changed
+
+
+def test_the_cli_refuses_a_bad_plan_file_whole_naming_its_rows(cli, session, unit, tmp_path):
+    path = tmp_path / "ke-hoach.csv"
+    path.write_text(
+        "Mã đơn vị;Hình thức;Tháng;Ngày\n"
+        "SNGV;trực tiếp;5;\n"
+        "SCT;hồ sơ;;31/02/2026\n"
+        "TTDVDN;hồ sơ;mười;\n"
+        "KHONGCO;hồ sơ;11;\n",
+        encoding="utf-8",
+    )
+    args = ["inspections", "plan", "CCTDC", "2026", "--decision", "45/QĐ-SKHCN"]
+    bad = cli(*args, "--decision-on", "20/01/2026", "--file", str(path))
+    assert bad.exit_code == 1
+    assert "dòng 3: ngày «31/02/2026» không hợp lệ" in bad.stderr
+    assert "dòng 4: tháng «mười» không phải là số" in bad.stderr
+    assert session.exec(select(PlannedInspection)).all() == []
+    path.write_text(
+        "Mã đơn vị;Hình thức;Tháng;Ngày\nSNGV;trực tiếp;5;\nKHONGCO;hồ sơ;11;\n",
+        encoding="utf-8",
+    )
+    unknown = cli(*args, "--decision-on", "20/01/2026", "--file", str(path))
+    assert unknown.exit_code == 1 and "Dòng 2 (KHONGCO): Không có đơn vị mã" in unknown.stderr
+    assert session.exec(select(PlannedInspection)).all() == []
+    path.write_text("Mã đơn vị;Hình thức;Tháng;Ngày\nSNGV;trực tiếp;5;\n", encoding="utf-8")
+    assert cli(*args, "--decision-on", "20/01/2026", "--file", str(path)).exit_code == 0
+    assert len(session.exec(select(PlannedInspection)).all()) == 1

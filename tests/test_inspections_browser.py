@@ -5,6 +5,7 @@ laptop, and an agency files its report-back through the form."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, expect
 from models.demo import load_demo
 from models.users import DEMO_PASSWORD, create_demo_users
 from tests.conftest import TODAY
-from tests.test_web_browser import browser, free_port, serve, sign_in  # noqa: F401
+from tests.test_web_browser import chromium, free_port, serve, sign_in
 from tests.test_web_widths import MEASURE
 from tests.web_support import NOW
 
@@ -23,9 +24,20 @@ PHONE, LAPTOP = 390, 1366
 SHOTS_ENV = "ISOCYCLE_INSPECTION_SHOTS"
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
 @pytest.mark.parametrize("width", [PHONE, LAPTOP])
 def test_the_inspection_pages_fit_and_take_a_report_back(
-    settings, session, rules, browser: Browser, tmp_path: Path, width: int  # noqa: F811
+    settings,
+    session,
+    rules,
+    browser: Browser,
+    tmp_path: Path,
+    width: int,
 ):
     shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
