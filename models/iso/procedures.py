@@ -147,6 +147,8 @@ def count_value(value: object, field: str, label: str) -> int:
         raise IsoError(f"{label} phải là số nguyên không âm.", field=field)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, str) and not value.strip():
+        raise IsoError(f"Chưa nhập {label[:1].lower()}{label[1:]}.", field=field)
     if isinstance(value, str):
         text = unicodedata.normalize("NFC", value).strip().replace(".", "").replace(" ", "")
         if text.casefold() in {"không", "0"}:
