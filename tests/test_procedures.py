@@ -391,7 +391,6 @@ def test_a_legal_change_is_done_when_the_new_versions_are_issued(session, provin
     # The province published the TTHC 78 days after the law took effect; the deadline stays.
     assert (out["lag_days"], out["due"], out["state"]) == (78, date(2026, 4, 1), "open")
     issue(session, code="QT-01", ref="30/QĐ-SNgV", decided=date(2026, 4, 10))
-    agency = iso.get_agency(session, "SNGV")
     step = find_step(
         session=session, agency_code="SNGV", year=2026, key="procedure_update:15/2025/TT-BNG"
     )

@@ -44,6 +44,13 @@ def _period(text: str, settings: Any) -> Period:
         raise HTTPException(404, str(exc)) from exc
 
 
+def vn_count(value: object) -> str:
+    """A whole count as Vietnamese write it, with dots between thousands: 10.000.000."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    return f"{value:,}".replace(",", ".")
+
+
 def _errors(exc: iso.IsoError) -> list[str]:
     return [e.message for e in exc.errors]
 
@@ -66,6 +73,7 @@ def _inventory_page(
         "kinds": iso.PROCEDURE_KINDS,
         "kind_labels": iso.PROCEDURE_KIND_LABELS,
         "can_write": viewer.scope.can_write(agency.id),
+        "count": vn_count,
         "errors": errors or [],
         "values": values or {},
     }
@@ -148,6 +156,7 @@ def _figures_page(
         "period_text": request.path_params.get("period", ""),
         "data": figures_of(session, agency.code, period),
         "can_write": viewer.scope.can_write(agency.id),
+        "count": vn_count,
         "errors": errors or [],
         "values": values or {},
     }
