@@ -130,9 +130,8 @@ def list_(
             for r in rows
         ],
     )
-    typer.echo(
-        "; ".join(f"{iso.PROCEDURE_KIND_LABELS[k]}: {n}" for k, n in counts.items()).capitalize()
-    )
+    line = "; ".join(f"{iso.PROCEDURE_KIND_LABELS[k]}: {n}" for k, n in counts.items())
+    typer.echo(line[:1].upper() + line[1:])
 
 
 @app.command("tthc")
