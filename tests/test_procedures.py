@@ -459,3 +459,63 @@ def test_the_cli_imports_a_file_and_refuses_a_bad_one_naming_rows(session, provi
     assert "Dòng 2, cột «Số hồ sơ tiếp nhận»" in result.stderr
     shown = json.loads(cli("procedures", "dossiers", "SNGV", "2026", "--json").stdout)
     assert shown["received"] == 7
+
+
+def test_the_cli_names_affected_procedures_and_shows_the_update(
+    session, province, opened_2026, cli
+):
+    issue(session, code="QT-01", decided=date(2025, 6, 1))
+    legal_change(session, effective=date(2026, 2, 29 - 1))  # 28/2/2026: + 3 months = 28/5
+    result = cli(
+        "procedures",
+        "affects",
+        "15/2025/TT-BNG",
+        "SNGV",
+        "--codes",
+        "QT-01",
+        "--publication",
+        "512/QĐ-UBND",
+        "--published",
+        "20/3/2026",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["effective_on"], out["published_on"], out["due"], out["state"]) == (
+        "2026-02-28",
+        "2026-03-20",
+        "2026-05-28",
+        "open",
+    )
+    result = cli(
+        "procedures",
+        "add",
+        "SNGV",
+        "--kind",
+        "QTNB",
+        "--code",
+        "QT-01",
+        "--title",
+        "Cấp thị thực",
+        "--decision",
+        "30/QĐ-SNgV",
+        "--decided",
+        "2026-05-29",
+        "--today",
+        "2026-11-24",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(cli("procedures", "update", "15/2025/TT-BNG", "SNGV", "--json").stdout)
+    # Done one day after the deadline: the step keeps its due date and records the decision.
+    assert (out["state"], out["done_on"], out["ref"], out["due"]) == (
+        "done",
+        "2026-05-29",
+        "30/QĐ-SNgV",
+        "2026-05-28",
+    )
+    result = cli("procedures", "affects", "KHONGCO", "SNGV", "--codes", "QT-01")
+    assert (
+        result.exit_code == 1
+        and "Chưa ghi nhận văn bản pháp luật thay đổi số «KHONGCO»" in result.stderr
+    )

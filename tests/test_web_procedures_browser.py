@@ -7,15 +7,19 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests import test_web_browser
 from tests.test_procedures import csv_bytes
-from tests.test_web_browser import browser, sign_in, site  # noqa: F401
+from tests.test_web_browser import sign_in
 
 SHOTS_ENV = "ISOCYCLE_PROCEDURE_SHOTS"
+# The real browser and the served app, as the other browser tests have them.
+browser = test_web_browser.browser
+site = test_web_browser.site
 
 
 def test_the_upload_shows_row_errors_then_the_figures_fit_a_phone(
     site, tokens, session, browser, tmp_path
-):  # noqa: F811
+):
     from datetime import date
 
     from models import iso
