@@ -519,3 +519,26 @@ def test_the_cli_names_affected_procedures_and_shows_the_update(
         result.exit_code == 1
         and "Chưa ghi nhận văn bản pháp luật thay đổi số «KHONGCO»" in result.stderr
     )
+
+
+def test_versions_issued_before_the_naming_but_after_the_law_count(session, province, opened_2026):
+    issue(session, code="QT-01", decided=date(2025, 6, 1))
+    legal_change(session, effective=date(2025, 12, 31))  # due 31/3/2026
+    # 31/12 → 1/1: a version dated the effective day counts; the naming comes later.
+    issue(session, code="QT-01", ref="1/QĐ-SNgV", decided=date(2025, 12, 31))
+    out = iso.name_affected_procedures(
+        session=session,
+        event_number="15/2025/TT-BNG",
+        agency_code="SNGV",
+        codes=["QT-01"],
+        actor="t",
+        today=TODAY,
+    )
+    assert (out["state"], out["done_on"], out["ref"]) == ("done", date(2025, 12, 31), "1/QĐ-SNgV")
+    assert out["procedures"][0] == {
+        "code": "QT-01",
+        "from_version": 1,
+        "new_version": 2,
+        "decision_ref": "1/QĐ-SNgV",
+        "decision_on": date(2025, 12, 31),
+    }

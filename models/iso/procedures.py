@@ -4,7 +4,7 @@ figures of each reporting period, and the procedure updates a legal change asks 
 A new version of a procedure is a new row with the same code, so every version stays. A legal
 change (models/iso/events.py) names the procedures it affects for an agency; its
 procedure_update step is completed, with the issuing decision as evidence, once each of them has
-a version newer than the one in force when the change was named. The law's effective date (which
+a version issued on or after the law's effective date. The law's effective date (which
 starts the 3-month deadline of QĐ 19/2014 Art. 4.4a) stays apart from the date of the province's
 Quyết định công bố TTHC, which often comes months later (seed 002).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, func, select
+from sqlalchemy import Index, UniqueConstraint, select
 from sqlmodel import Field, Session, SQLModel
 from sqlmodel import select as orm_select
 
@@ -105,7 +105,7 @@ class TthcFigures(SQLModel, table=True):
     updated_at: datetime = instant(default_factory=utcnow)
 
 
-# A procedure a legal change affects at an agency, and the version in force when it was named.
+# A procedure a legal change affects at an agency, and its last version before the law took effect.
 class EventProcedure(SQLModel, table=True):
     __tablename__ = "iso_event_procedure"
 
@@ -456,7 +456,8 @@ def name_affected_procedures(
     published_on: date | None = None,
 ) -> dict[str, Any]:
     """Name the agency's procedures a legal change affects (and the Quyết định công bố TTHC that
-    published it); the update step is done once each has a newer version."""
+    published it); the update step is done once each has a version issued on or after the law's
+    effective date."""
     event = _legal_change(session, event_number)
     agency = get_agency(session, agency_code)
     wanted = list(dict.fromkeys(_code(c) for c in codes if c and c.strip()))
@@ -476,15 +477,14 @@ def name_affected_procedures(
             f"Văn bản «{event.number}» không tác động đến đơn vị {agency.code}.", field="agency"
         )
     p = PROCEDURE.c
-    versions = dict(
-        session.execute(
-            select(p.code, func.max(p.version))
-            .where(p.agency_id == agency.id, p.code.in_(wanted))
-            .group_by(p.code)
-        )
-        .tuples()
-        .all()
-    )
+    # The version in force before the law took effect is the old one: any version issued on or
+    # after the effective date (even before the procedures are named here) is the update.
+    versions: dict[str, int] = {}
+    for code, version, decided in session.execute(
+        select(p.code, p.version, p.decision_on).where(p.agency_id == agency.id, p.code.in_(wanted))
+    ).tuples():
+        old = decided is None or decided < event.effective_on
+        versions[code] = max(versions.get(code, 0), version if old else 0)
     unknown = [c for c in wanted if c not in versions]
     if unknown:
         raise IsoError(
