@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.agencies import KIND_LABELS
-from models.iso import EVENT_KIND_LABELS, FORM_LABELS, SEVERITY_LABELS
+from models.iso import EVENT_KIND_LABELS, FORM_LABELS, PROCEDURE_KIND_LABELS, SEVERITY_LABELS
 from models.tables import AGENCY, STEP, HistoryEntry
 
 EMPTY = "(trống)"
@@ -108,6 +108,23 @@ FIELD_LABELS = {
     "decision": "Quyết định phê duyệt kế hoạch",
     "decision_on": "Ngày quyết định",
     "on": "Ngày báo cáo",
+    # documents, TTHC figures and dossiers (models/iso/procedures.py, dossiers.py)
+    "version": "Lần ban hành",
+    "decision_ref": "Số quyết định ban hành",
+    "abolished_on": "Ngày bãi bỏ",
+    "abolished_ref": "Số quyết định bãi bỏ",
+    "amended": "Sửa đổi, bổ sung",
+    "new": "Ban hành mới",
+    "abolished": "Bãi bỏ",
+    "received": "Hồ sơ tiếp nhận",
+    "on_time": "Đúng hạn",
+    "late": "Quá hạn",
+    "pending": "Đang giải quyết",
+    "with_results": "Gắn kèm kết quả",
+    "source": "Nguồn số liệu",
+    "codes": "Quy trình chịu tác động",
+    "publication_ref": "Số quyết định công bố TTHC",
+    "published_on": "Ngày quyết định công bố TTHC",
     **{severity: label.capitalize() for severity, label in SEVERITY_LABELS.items()},
 }
 # Where one key means something else for one kind of record.
@@ -119,6 +136,8 @@ ENTITY_LABELS = {
     "quality_objective": {"unit": "Đơn vị tính"},
     "corrective_action": {"description": "Nội dung hành động"},
     "event": {"kind": "Loại sự kiện"},
+    "procedure": {"kind": "Loại tài liệu", "title": "Tên tài liệu"},
+    "tthc_figures": {"total": "Tổng số TTHC", "decisions": "Quyết định phê duyệt danh mục"},
     "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
 }
 ENTITY_NAMES = {
@@ -136,6 +155,9 @@ ENTITY_NAMES = {
     "event": "sự kiện",
     "inspection_plan": "kế hoạch kiểm tra",
     "inspection_report": "báo cáo kết quả khắc phục sau kiểm tra",
+    "procedure": "tài liệu",
+    "tthc_figures": "số liệu TTHC kỳ",
+    "dossier_stats": "số liệu hồ sơ kỳ",
 }
 ACTION_VERBS = {
     "open": "mở",
@@ -154,6 +176,10 @@ ACTION_VERBS = {
     "password_changed": "đổi mật khẩu",
     "disabled": "khoá",
     "enabled": "mở khoá",
+    "issued": "ban hành",
+    "abolished": "bãi bỏ",
+    "imported": "nhập từ tệp",
+    "procedures_named": "nêu quy trình chịu tác động của",
 }
 STATE_LABELS = {"open": "chưa hoàn thành", "done": "đã hoàn thành", "waived": "không áp dụng"}
 ROLE_LABELS = {
@@ -249,6 +275,8 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
         return SEVERITY_LABELS.get(value, str(value))
     if key == "kind":
         labels = EVENT_KIND_LABELS if entity == "event" else KIND_LABELS
+        if entity == "procedure":
+            labels = PROCEDURE_KIND_LABELS
         return labels.get(value, str(value))
     if key == "role":
         return ROLE_LABELS.get(value, str(value))

@@ -34,6 +34,8 @@ from web import (
     iso_pages,
     log_pages,
     pages,
+    procedures_api,
+    procedures_pages,
 )
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
@@ -120,6 +122,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(iso_api.router)
     app.include_router(inspections_api.router)
     app.include_router(inspections_pages.router)
+    app.include_router(procedures_api.router)
+    app.include_router(procedures_pages.router)
     app.include_router(iso_pages.router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

@@ -54,6 +54,15 @@ from models.iso.base import (
     parse_value,
     read_records,
 )
+from models.iso.dossiers import (
+    DOSSIER_STATS,
+    DossierStats,
+    ImportResult,
+    get_dossier_stats,
+    import_dossier_stats,
+    read_dossier_file,
+    set_dossier_stats,
+)
 from models.iso.events import (
     EVENT_AGENCY,
     Event,
@@ -90,6 +99,25 @@ from models.iso.objectives import (
     record_results,
     set_objective_decision,
 )
+from models.iso.procedures import (
+    EVENT_PROCEDURE,
+    PROCEDURE,
+    PROCEDURE_KIND_LABELS,
+    PROCEDURE_KINDS,
+    TTHC_FIGURES,
+    EventProcedure,
+    Procedure,
+    TthcFigures,
+    abolish_procedure,
+    get_tthc_figures,
+    issue_procedure,
+    list_procedures,
+    name_affected_procedures,
+    parse_kind,
+    procedure_counts,
+    procedure_update,
+    set_tthc_figures,
+)
 from models.iso.reviews import (
     ManagementReview,
     get_review,
@@ -98,6 +126,30 @@ from models.iso.reviews import (
 )
 
 __all__ = [
+    "DOSSIER_STATS",
+    "DossierStats",
+    "ImportResult",
+    "get_dossier_stats",
+    "import_dossier_stats",
+    "read_dossier_file",
+    "set_dossier_stats",
+    "EVENT_PROCEDURE",
+    "PROCEDURE",
+    "PROCEDURE_KIND_LABELS",
+    "PROCEDURE_KINDS",
+    "TTHC_FIGURES",
+    "EventProcedure",
+    "Procedure",
+    "TthcFigures",
+    "abolish_procedure",
+    "get_tthc_figures",
+    "issue_procedure",
+    "list_procedures",
+    "name_affected_procedures",
+    "parse_kind",
+    "procedure_counts",
+    "procedure_update",
+    "set_tthc_figures",
     "ACTION_BASIS",
     "ACTION_BASIS_INSPECTION",
     "ACTION_STEP",
