@@ -24,7 +24,8 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import is_busy_error, make_engine
 from models.tables import utcnow
-from web import api, dashboard_pages, health, iso_api, iso_pages, log_pages, pages
+from web import api, dashboard_pages, health, log_pages, pages
+from web import iso as iso_web
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
 
@@ -107,8 +108,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(api.router)
-    app.include_router(iso_api.router)
-    app.include_router(iso_pages.router)
+    app.include_router(iso_web.api_router)
+    app.include_router(iso_web.pages_router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(pages.router)
@@ -159,7 +160,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) or exc.status_code in (401, 405) and not exc.detail:
             body = {"detail": exc.detail}
-            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso_api.py)
+            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso)
                 body["errors"] = exc.errors  # type: ignore[attr-defined]
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
