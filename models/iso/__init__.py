@@ -77,8 +77,10 @@ from models.iso.objectives import (
 from models.iso.reviews import (
     ManagementReview,
     get_review,
+    list_reviews,
     record_review,
     review_inputs,
+    review_warning,
 )
 
 __all__ = [
@@ -127,6 +129,7 @@ __all__ = [
     "findings_from_file",
     "get_agency",
     "get_review",
+    "list_reviews",
     "is_closed",
     "list_actions",
     "list_events",
@@ -141,6 +144,7 @@ __all__ = [
     "record_results",
     "record_review",
     "review_inputs",
+    "review_warning",
     "set_objective_decision",
     "severity_counts",
     "severity_counts_for_year",

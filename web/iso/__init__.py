@@ -13,11 +13,12 @@ from web.iso import (
     audits_pages,
     objectives_api,
     objectives_pages,
+    reviews_api,
     reviews_pages,
 )
 
 api_router = APIRouter()
-for _module in (audits_api, actions_api, objectives_api):
+for _module in (audits_api, actions_api, objectives_api, reviews_api):
     api_router.include_router(_module.router)
 
 pages_router = APIRouter(include_in_schema=False)

@@ -138,8 +138,8 @@ def action_verify(
             new_due=_date(f, "new_due", "Hạn mới", required=False),
         )
         if effective:
-            return f"Hành động khắc phục #{number} đã được xác nhận hiệu quả."
-        return f"Hành động khắc phục #{number} chưa hiệu quả: đã mở lại với hạn mới."
+            return f"Hành động khắc phục #{number} đã được xác nhận có hiệu lực."
+        return f"Hành động khắc phục #{number} chưa có hiệu lực: đã mở lại với hạn mới."
 
     return _write(
         request,

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/v1", tags=["iso"])
 
 class FindingBody(Body):
     severity: str = Field(
-        max_length=50, description="major, minor or observation (or nặng, nhẹ, lưu ý)."
+        max_length=50,
+        description="major, minor or observation, or the Vietnamese words (nặng, nhẹ, lưu ý, "
+        "khuyến nghị...: models.iso.SEVERITY_ALIASES).",
     )
     clause: str | None = Field(default=None, max_length=50, description="ISO clause, e.g. 8.5.1.")
     unit: str = Field(max_length=200, description="The unit (phòng, bộ phận) it was found in.")

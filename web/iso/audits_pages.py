@@ -27,7 +27,7 @@ FINDING_ROWS = 5  # blank finding rows on the audit form; blank rows are skipped
 ACTION_STATUS = {
     "open": "Đang thực hiện",
     "overdue": "Quá hạn",
-    "awaiting_verification": "Chờ xác nhận hiệu quả",
+    "awaiting_verification": "Chờ xác nhận hiệu lực",
     "closed": "Đã đóng",
 }
 

@@ -1,4 +1,6 @@
-"""The secretary's management-review page: inputs prefilled from the data, and the record form."""
+"""The secretary's management-review page: the year's reviews (at least one, QĐ 19/2014 Art.
+4.4b; several allowed), inputs prefilled from the data, and the form recording or correcting one.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from sqlmodel import Session
 from models import iso
 from models.tables import Agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, local_day
-from web.iso.pages_common import _date, _write
+from web.iso.pages_common import FormError, _date, _number, _write
 from web.pages import (
     StepYear,
     agency_or_404,
@@ -32,31 +34,18 @@ def _review_page(
     error: str | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    try:
-        review: iso.ManagementReview | None = iso.get_review(
-            session=session, agency_code=agency.code, year=year
-        )
-    except iso.IsoError:
-        review = None
+    reviews = iso.list_reviews(session=session, agency_code=agency.code, year=year)
     inputs = iso.review_inputs(session=session, agency_id=agency.id, year=year)
-    if values is None and review is not None:
-        values = {
-            "held_on": review.held_on.isoformat(),
-            "minutes_ref": review.minutes_ref,
-            "decisions": review.decisions or "",
-            "override_reason": review.override_reason or "",
-        }
     ctx = {
         "agency": agency,
         "year": year,
         "today": today,
-        "review": review,
+        "reviews": [(r, iso.review_warning(session=session, review=r)) for r in reviews],
         "inputs": inputs,
         "audit_dates": [[date.fromisoformat(d) for d in pair] for pair in inputs["audit"]["dates"]],
         "severity_labels": iso.SEVERITY_LABELS,
         "can_write": viewer.scope.can_write(agency.id),
         "error": error,
-        "needs_override": bool(error and "phải sau ngày đánh giá" in error),
         "values": values or {},
     }
     return render(request, "iso_review.html", ctx, viewer, 422 if error else 200)
@@ -72,7 +61,7 @@ def review_page(
     code: str,
     year: StepYear,
 ) -> Response:
-    """The management review: the inputs prefilled from the data, and the record form."""
+    """The year's management reviews with their warnings, the inputs, and the record form."""
     agency = agency_or_404(session, code)
     require_see(viewer, agency)
     return _review_page(request, session, viewer, agency, year, local_day(settings, now))
@@ -94,7 +83,12 @@ def review_submit(
     def write(agency: Agency, f: dict[str, str], actor: str) -> str:
         held_on = _date(f, "held_on", "Ngày họp xem xét")
         assert held_on is not None
-        iso.record_review(
+        number = None
+        if f.get("number", "").strip():
+            number = _number(f["number"].strip())
+            if not number:
+                raise FormError("Cuộc họp cần sửa: hãy chọn một cuộc họp trong danh sách.")
+        review = iso.record_review(
             session=session,
             agency_code=agency.code,
             year=year,
@@ -104,8 +98,11 @@ def review_submit(
             actor=actor,
             today=today,
             override_reason=f.get("override_reason", "") or None,
+            number=number,
         )
-        return "Đã ghi nhận cuộc họp xem xét của lãnh đạo."
+        message = f"Đã ghi nhận cuộc họp xem xét của lãnh đạo số {review.number}."
+        warning = iso.review_warning(session=session, review=review)
+        return f"{message} Lưu ý: {warning}" if warning else message
 
     return _write(
         request,
