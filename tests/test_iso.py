@@ -82,7 +82,7 @@ def test_it_records_the_sngv_2021_audit_and_completes_internal_audit(session, op
 
 
 def test_it_records_the_sngv_review_held_before_its_audit_with_a_warning(session, opened_2021):
-    # Seed 000: review 03/5/2021, internal audit 29/9/2021. QĐ 19/2014 Art. 4.4b asks for a
+    # Seed 000: review 03/5/2021, internal audit 29/09/2021. QĐ 19/2014 Art. 4.4b asks for a
     # review "at least once a year", not after the audit: recorded, with a warning.
     record_sngv_audit(session)
     review = iso.record_review(
@@ -97,7 +97,7 @@ def test_it_records_the_sngv_review_held_before_its_audit_with_a_warning(session
     )
     assert review.number == 1 and review.override_reason is None
     assert iso.review_warning(session=session, review=review) == (
-        "Cuộc họp xem xét ngày 3/5/2021 diễn ra trước đánh giá nội bộ (ngày 29/9/2021): kết quả "
+        "Cuộc họp xem xét ngày 03/05/2021 diễn ra trước đánh giá nội bộ (ngày 29/09/2021): kết quả "
         "đánh giá nội bộ năm 2021 chưa là đầu vào của cuộc họp này."
     )
     done = step(session, "SNGV", 2021, "management_review")

@@ -110,7 +110,9 @@ def test_it_runs_corrective_actions_from_the_command_line(cli, cycle_2021):
 def test_it_records_a_review_held_before_the_audit_with_a_warning(cli, cycle_2021):
     ok(cli("audit", "record", "SNGV", "2021", "--start", "2021-09-29", "--ref", "CT ĐGNB"))
     early = ok(cli("review", "record", "SNGV", "2021", "--on", "2021-05-03", "--minutes", "BB"))
-    assert "Cảnh báo: Cuộc họp xem xét ngày 3/5/2021 diễn ra trước đánh giá nội bộ" in early.stdout
+    assert (
+        "Cảnh báo: Cuộc họp xem xét ngày 03/05/2021 diễn ra trước đánh giá nội bộ" in early.stdout
+    )
     accepted = ok(
         cli(
             "review", "record", "SNGV", "2021", "--on", "03/05/2021", "--minutes", "BB",

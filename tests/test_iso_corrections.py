@@ -243,18 +243,18 @@ def sngv_audit(session) -> None:
 
 def test_sngv_holds_its_review_before_the_audit_and_a_second_one_after(session, opened_2021):
     # Seed 000: "Ngày 03/5/2021, Ban Giám đốc Sở đã triệu tập cuộc họp xem xét"; the internal
-    # audit followed on 29/9/2021. Recorded in May, before any audit: a warning, no refusal.
+    # audit followed on 29/09/2021. Recorded in May, before any audit: a warning, no refusal.
     first = review(session, date(2021, 5, 3), "Biên bản 03/5/2021")
     assert first.number == 1
     assert iso.review_warning(session=session, review=first) == (
-        "Cuộc họp xem xét ngày 3/5/2021 được ghi nhận khi chưa có đánh giá nội bộ năm 2021: kết "
+        "Cuộc họp xem xét ngày 03/05/2021 được ghi nhận khi chưa có đánh giá nội bộ năm 2021: kết "
         "quả đánh giá nội bộ chưa là đầu vào của cuộc họp này."
     )
     step = find_step(session=session, agency_code="SNGV", year=2021, key="management_review")
     assert (step.state, step.done_on, step.ref) == ("done", date(2021, 5, 3), "Biên bản 03/5/2021")
 
     sngv_audit(session)
-    assert "diễn ra trước đánh giá nội bộ (ngày 29/9/2021)" in (
+    assert "diễn ra trước đánh giá nội bộ (ngày 29/09/2021)" in (
         iso.review_warning(session=session, review=first) or ""
     )
     second = review(session, date(2021, 11, 15), "Biên bản 15/11/2021")
@@ -302,14 +302,14 @@ def test_the_cli_records_lists_and_shows_several_reviews(cli, province):
     early = cli("review", "record", "SNGV", "2021", "--on", "03/05/2021", "--minutes", "BB 1")
     assert early.exit_code == 0, early.output
     assert "management review #1" in early.stdout
-    assert "Cảnh báo: Cuộc họp xem xét ngày 3/5/2021 được ghi nhận khi chưa có" in early.stdout
+    assert "Cảnh báo: Cuộc họp xem xét ngày 03/05/2021 được ghi nhận khi chưa có" in early.stdout
     audit = cli("audit", "record", "SNGV", "2021", "--start", "2021-09-29", "--ref", "CT ĐGNB")
     assert audit.exit_code == 0, audit.output
     late = cli("review", "record", "SNGV", "2021", "--on", "15/11/2021", "--minutes", "BB 2")
     assert "management review #2" in late.stdout and "Cảnh báo" not in late.stdout
     listed = json.loads(cli("review", "list", "SNGV", "2021").stdout)
     assert [(r["number"], r["held_on"]) for r in listed] == [(1, "2021-05-03"), (2, "2021-11-15")]
-    assert "trước đánh giá nội bộ (ngày 29/9/2021)" in listed[0]["warning"]
+    assert "trước đánh giá nội bộ (ngày 29/09/2021)" in listed[0]["warning"]
     assert listed[1]["warning"] is None
     first = json.loads(cli("review", "show", "SNGV", "2021", "--number", "1").stdout)
     assert first["minutes_ref"] == "BB 1"
@@ -335,7 +335,7 @@ def test_the_api_records_several_reviews_with_their_warnings(client, tokens):
     first = client.post(reviews_url(), json=early, headers=headers)
     assert first.status_code == 201, first.text
     assert first.json()["number"] == 1
-    assert first.json()["warning"].startswith("Cuộc họp xem xét ngày 3/5/2026 được ghi nhận khi")
+    assert first.json()["warning"].startswith("Cuộc họp xem xét ngày 03/05/2026 được ghi nhận khi")
     audit = {"start_on": "2026-10-05", "end_on": "2026-10-07", "ref": "25/BC-ĐGNB", "findings": []}
     assert (
         client.post(
@@ -349,7 +349,7 @@ def test_the_api_records_several_reviews_with_their_warnings(client, tokens):
     assert second.json()["warning"] is None
     listed = client.get(reviews_url(), headers=bearer(tokens["view_sngv"])).json()
     assert [r["number"] for r in listed["reviews"]] == [1, 2]
-    assert "trước đánh giá nội bộ (ngày 7/10/2026)" in listed["reviews"][0]["warning"]
+    assert "trước đánh giá nội bộ (ngày 07/10/2026)" in listed["reviews"][0]["warning"]
     fixed = client.put(
         reviews_url(tail="/2"), json={**late, "held_on": "2026-11-04"}, headers=headers
     )
@@ -374,7 +374,7 @@ def test_the_review_page_lists_every_review_with_its_warning(client, tokens):
     assert answer.status_code == 303
     page = client.get(page_url).text
     assert (
-        "Đã ghi nhận cuộc họp xem xét của lãnh đạo số 1. Lưu ý: Cuộc họp xem xét ngày 3/5/2026"
+        "Đã ghi nhận cuộc họp xem xét của lãnh đạo số 1. Lưu ý: Cuộc họp xem xét ngày 03/05/2026"
         in page
     )
     record_audit(client, csrf)
@@ -387,7 +387,7 @@ def test_the_review_page_lists_every_review_with_its_warning(client, tokens):
     page = client.get(page_url).text
     assert 'data-review="1"' in page and 'data-review="2"' in page
     assert page.count("data-review-warning") == 1
-    assert "diễn ra trước đánh giá nội bộ (ngày 7/10/2026)" in page
+    assert "diễn ra trước đánh giá nội bộ (ngày 07/10/2026)" in page
     assert "Sửa cuộc họp số 2 (03/11/2026)" in page
     bad = post(
         client, page_url, csrf, {"held_on": "2026-11-04", "minutes_ref": "X", "number": "abc"}

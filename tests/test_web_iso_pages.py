@@ -240,7 +240,7 @@ def test_it_prefills_the_review_and_warns_when_held_before_the_audit(client, tok
     assert accepted.status_code == 303
     page = client.get(REVIEW).text
     assert reason in page and "15/09/2026" in page
-    assert "Lưu ý: Cuộc họp xem xét ngày 15/9/2026 diễn ra trước đánh giá nội bộ" in page
+    assert "Lưu ý: Cuộc họp xem xét ngày 15/09/2026 diễn ra trước đánh giá nội bộ" in page
     session.expire_all()
     review = session.exec(select(ManagementReview)).one()
     assert review.override_reason == reason and review.inputs["audit"]["findings"]["major"] == 1

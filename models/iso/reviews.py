@@ -95,10 +95,6 @@ def review_inputs(*, session: Session, agency_id: uuid.UUID, year: int) -> dict[
     }
 
 
-def _day(day: date) -> str:
-    return f"{day.day}/{day.month}/{day.year}"
-
-
 def list_reviews(*, session: Session, agency_code: str, year: int) -> list[ManagementReview]:
     """Return the year's management reviews, in the order they were held."""
     agency = get_agency(session, agency_code)
@@ -140,7 +136,7 @@ def review_warning(*, session: Session, review: ManagementReview) -> str | None:
             Step.key == "internal_audit",
         )
     ).one_or_none()
-    held = _day(review.held_on)
+    held = f"{review.held_on:%d/%m/%Y}"
     if audit is None or audit.state != STEP_DONE or audit.done_on is None:
         return (
             f"Cuộc họp xem xét ngày {held} được ghi nhận khi chưa có đánh giá nội bộ năm "
@@ -149,7 +145,7 @@ def review_warning(*, session: Session, review: ManagementReview) -> str | None:
     if review.held_on < audit.done_on:
         return (
             f"Cuộc họp xem xét ngày {held} diễn ra trước đánh giá nội bộ (ngày "
-            f"{_day(audit.done_on)}): kết quả đánh giá nội bộ năm {review.year} chưa là đầu "
+            f"{audit.done_on:%d/%m/%Y}): kết quả đánh giá nội bộ năm {review.year} chưa là đầu "
             "vào của cuộc họp này."
         )
     return None
