@@ -404,8 +404,12 @@ def _sentence(
             return f"{who} cập nhật kết quả mục tiêu chất lượng #{ident}", set()
     if entity == "management_review":
         verb = "ghi nhận" if action == "recorded" else "sửa"
+        # A year's first review is "YEAR", a further one "YEAR:NUMBER" (models/iso/reviews.py).
+        year_text, _, number = ident.partition(":")
+        which = f" số {number}" if number else ""
         return (
-            f"{who} {verb} cuộc họp xem xét của lãnh đạo năm {ident} ngày {v('held_on')}, "
+            f"{who} {verb} cuộc họp xem xét của lãnh đạo{which} năm {year_text} "
+            f"ngày {v('held_on')}, "
             f"biên bản {v('minutes_ref')}",
             {"held_on", "minutes_ref"} if action == "recorded" else set(),
         )

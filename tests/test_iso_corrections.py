@@ -389,6 +389,9 @@ def test_the_review_page_lists_every_review_with_its_warning(client, tokens):
     assert page.count("data-review-warning") == 1
     assert "diễn ra trước đánh giá nội bộ (ngày 07/10/2026)" in page
     assert "Sửa cuộc họp số 2 (03/11/2026)" in page
+    history = client.get("/agencies/SNGV?year=2026").text
+    assert "cuộc họp xem xét của lãnh đạo số 2 năm 2026 ngày 03/11/2026" in history
+    assert "cuộc họp xem xét của lãnh đạo năm 2026 ngày 03/05/2026" in history
     bad = post(
         client, page_url, csrf, {"held_on": "2026-11-04", "minutes_ref": "X", "number": "abc"}
     )

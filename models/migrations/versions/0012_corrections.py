@@ -6,6 +6,9 @@
 - The steps and step references written for an effectiveness check said "hiệu quả"
   (efficiency); TCVN ISO 9000 calls effectiveness "hiệu lực".
 
+A downgrade keeps review 1 of each agency and year and deletes the others (the old schema holds
+one a year).
+
 Revision ID: 0012
 Revises: 0011
 """
