@@ -41,7 +41,11 @@ STATUS_LABELS = {
 }
 EVIDENCE_FIELDS = ("state", "done_on", "ref", "note", "waive_reason")
 # Steps that must not be dated before another step of the same year was done.
-PREREQUISITES = {"management_review": "internal_audit"}
+# A step type that may not be completed before another step of its year (unless a reason is
+# given). management_review is not one: QĐ 19/2014/QĐ-TTg Art. 4.4b asks for a review "at
+# least once a year", and the seeds hold one before the audit (Sở Ngoại vụ: review 03/5/2021,
+# audit 29/9/2021); models/iso/reviews.py records it with a warning instead.
+PREREQUISITES: dict[str, str] = {}
 # Steps that stand for a record (a corrective action and its effectiveness check): they follow
 # the record (models/iso.py) and are never completed or waived by hand.
 MANAGED_STEP_TYPES = ("corrective_action", "action_verification")

@@ -67,10 +67,10 @@ FIELD_LABELS = {
     "owner_name": "Người phụ trách",
     "owner_email": "E-mail người phụ trách",
     "due": "Hạn",
-    "verify_due": "Hạn xác nhận hiệu quả",
-    "verified_on": "Ngày xác nhận hiệu quả",
+    "verify_due": "Hạn xác nhận hiệu lực",
+    "verified_on": "Ngày xác nhận hiệu lực",
     "verified_by": "Người xác nhận",
-    "effective": "Hiệu quả",
+    "effective": "Có hiệu lực",
     # quality objectives
     "issued_on": "Ngày ban hành",
     "indicator": "Chỉ tiêu",
@@ -92,7 +92,7 @@ FIELD_LABELS = {
     "no_result": "Chưa có kết quả",
     "corrective_actions": "Hành động khắc phục",
     "closed": "Đã đóng",
-    "awaiting_verification": "Chờ xác nhận hiệu quả",
+    "awaiting_verification": "Chờ xác nhận hiệu lực",
     "open": "Đang thực hiện",
     "notes": "Ghi chú thêm",
     # events
@@ -169,8 +169,8 @@ ACTION_VERBS = {
     "done_updated": "sửa bằng chứng hoàn thành",
     "waived": "đánh dấu không áp dụng",
     "reopened": "mở lại",
-    "verified": "xác nhận hiệu quả",
-    "not_effective": "xác nhận chưa hiệu quả",
+    "verified": "xác nhận hiệu lực",
+    "not_effective": "xác nhận chưa có hiệu lực",
     "results": "cập nhật kết quả",
     "tokens_revoked": "thu hồi khoá API của",
     "password_changed": "đổi mật khẩu",
@@ -416,13 +416,13 @@ def _sentence(
             return f"{who} ghi nhận đã thực hiện {action_name} ngày {v('done_on')}", {"done_on"}
         if action == "verified":
             return (
-                f"{who} xác nhận {action_name} hiệu quả ngày {v('verified_on')} "
+                f"{who} xác nhận {action_name} có hiệu lực ngày {v('verified_on')} "
                 f"(người xác nhận: {v('verified_by')})",
                 {"verified_on", "verified_by", "effective"},
             )
         if action == "not_effective":
             return (
-                f"{who} xác nhận {action_name} chưa hiệu quả ngày {v('verified_on')} "
+                f"{who} xác nhận {action_name} chưa có hiệu lực ngày {v('verified_on')} "
                 f"(người xác nhận: {v('verified_by')}); mở lại với hạn mới {v('due')}",
                 {"verified_on", "verified_by", "effective"},
             )
@@ -445,8 +445,12 @@ def _sentence(
             return f"{who} cập nhật kết quả mục tiêu chất lượng #{ident}", set()
     if entity == "management_review":
         verb = "ghi nhận" if action == "recorded" else "sửa"
+        # A year's first review is "YEAR", a further one "YEAR:NUMBER" (models/iso/reviews.py).
+        year_text, _, number = ident.partition(":")
+        which = f" số {number}" if number else ""
         return (
-            f"{who} {verb} cuộc họp xem xét của lãnh đạo năm {ident} ngày {v('held_on')}, "
+            f"{who} {verb} cuộc họp xem xét của lãnh đạo{which} năm {year_text} "
+            f"ngày {v('held_on')}, "
             f"biên bản {v('minutes_ref')}",
             {"held_on", "minutes_ref"} if action == "recorded" else set(),
         )

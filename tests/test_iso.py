@@ -81,23 +81,27 @@ def test_it_records_the_sngv_2021_audit_and_completes_internal_audit(session, op
     assert iso.severity_counts_for_year(session=session, year=2021) == {"SNGV": counts}
 
 
-def test_it_refuses_the_sngv_review_held_before_its_audit_and_writes_nothing(session, opened_2021):
+def test_it_records_the_sngv_review_held_before_its_audit_with_a_warning(session, opened_2021):
+    # Seed 000: review 03/5/2021, internal audit 29/09/2021. QĐ 19/2014 Art. 4.4b asks for a
+    # review "at least once a year", not after the audit: recorded, with a warning.
     record_sngv_audit(session)
-    before = count(session, HistoryEntry)
-    with pytest.raises(IsoError, match="before internal_audit .done 29/09/2021.*override"):
-        iso.record_review(
-            session=session,
-            agency_code="SNGV",
-            year=2021,
-            held_on=date(2021, 5, 3),
-            minutes_ref="Biên bản họp xem xét ngày 03/5/2021",
-            decisions=None,
-            actor="thuky.sngv",
-            today=END_2021,
-        )
-    assert count(session, iso.ManagementReview) == 0
-    assert count(session, HistoryEntry) == before
-    assert step(session, "SNGV", 2021, "management_review").state == "open"
+    review = iso.record_review(
+        session=session,
+        agency_code="SNGV",
+        year=2021,
+        held_on=date(2021, 5, 3),
+        minutes_ref="Biên bản họp xem xét ngày 03/5/2021",
+        decisions=None,
+        actor="thuky.sngv",
+        today=END_2021,
+    )
+    assert review.number == 1 and review.override_reason is None
+    assert iso.review_warning(session=session, review=review) == (
+        "Cuộc họp xem xét ngày 03/05/2021 diễn ra trước đánh giá nội bộ (ngày 29/09/2021): kết quả "
+        "đánh giá nội bộ năm 2021 chưa là đầu vào của cuộc họp này."
+    )
+    done = step(session, "SNGV", 2021, "management_review")
+    assert (done.state, done.done_on) == ("done", date(2021, 5, 3))
 
 
 def test_it_accepts_the_sngv_review_with_an_override_reason_and_keeps_it(session, opened_2021):
@@ -129,19 +133,20 @@ def test_it_accepts_the_sngv_review_with_an_override_reason_and_keeps_it(session
     assert review_entry.new is not None and review_entry.new["override_reason"] == reason
 
 
-def test_it_refuses_a_review_before_any_audit_unless_overridden(session, opened_2021):
-    with pytest.raises(IsoError, match="needs internal_audit done first"):
-        iso.record_review(
-            session=session,
-            agency_code="SCT",
-            year=2021,
-            held_on=date(2021, 10, 20),
-            minutes_ref="BB 01",
-            decisions=None,
-            actor="t",
-            today=END_2021,
-        )
-    assert count(session, iso.ManagementReview) == 0
+def test_it_records_a_review_before_any_audit_with_a_warning(session, opened_2021):
+    review = iso.record_review(
+        session=session,
+        agency_code="SCT",
+        year=2021,
+        held_on=date(2021, 10, 20),
+        minutes_ref="BB 01",
+        decisions=None,
+        actor="t",
+        today=END_2021,
+    )
+    warning = iso.review_warning(session=session, review=review)
+    assert warning is not None and "khi chưa có đánh giá nội bộ năm 2021" in warning
+    assert count(session, iso.ManagementReview) == 1
 
 
 # --- Sở Công Thương 2021 ------------------------------------------------------------------------
@@ -657,13 +662,13 @@ def test_it_shows_a_late_procedure_update_with_its_days_late(session, province, 
 
 def test_scope_and_leadership_changes_give_their_own_steps(session, province, rules, iso_rules):
     for kind, key in [
-        ("scope_change", "re_announcement:721/QĐ-UBND"),
-        ("leadership_change", "steering_committee_reform:721/QĐ-UBND"),
+        ("scope_change", "re_announcement:12/QĐ-UBND"),
+        ("leadership_change", "steering_committee_reform:12/QĐ-UBND"),
     ]:
         result = iso.record_event(
             session=session,
             kind=kind,
-            number="721/QĐ-UBND",
+            number="12/QĐ-UBND",
             effective_on=date(2026, 5, 19),
             agency_codes=["SCT"],
             actor="skhcn",

@@ -107,11 +107,12 @@ def test_it_runs_corrective_actions_from_the_command_line(cli, cycle_2021):
     assert "Hạn hoàn thành 01/09/2021 trước cuộc đánh giá" in due_before.stderr
 
 
-def test_it_records_a_review_only_with_an_override_when_held_before_the_audit(cli, cycle_2021):
+def test_it_records_a_review_held_before_the_audit_with_a_warning(cli, cycle_2021):
     ok(cli("audit", "record", "SNGV", "2021", "--start", "2021-09-29", "--ref", "CT ĐGNB"))
-    refused = cli("review", "record", "SNGV", "2021", "--on", "2021-05-03", "--minutes", "BB")
-    assert refused.exit_code == 1
-    assert "the review must follow the audit" in refused.stderr
+    early = ok(cli("review", "record", "SNGV", "2021", "--on", "2021-05-03", "--minutes", "BB"))
+    assert (
+        "Cảnh báo: Cuộc họp xem xét ngày 03/05/2021 diễn ra trước đánh giá nội bộ" in early.stdout
+    )
     accepted = ok(
         cli(
             "review", "record", "SNGV", "2021", "--on", "03/05/2021", "--minutes", "BB",
@@ -121,6 +122,7 @@ def test_it_records_a_review_only_with_an_override_when_held_before_the_audit(cl
     assert '"observation": 0' in accepted.stdout
     shown = json.loads(ok(cli("review", "show", "SNGV", "2021")).stdout)
     assert shown["override_reason"] == "Họp theo kế hoạch trước đợt đánh giá"
+    assert shown["number"] == 1 and "trước đánh giá nội bộ" in shown["warning"]
 
 
 def test_it_imports_objectives_from_toml_and_json(cli, province, tmp_path):

@@ -30,13 +30,12 @@ from web import (
     health,
     inspections_api,
     inspections_pages,
-    iso_api,
-    iso_pages,
     log_pages,
     pages,
     procedures_api,
     procedures_pages,
 )
+from web import iso as iso_web
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
 
@@ -119,12 +118,12 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(api.router)
-    app.include_router(iso_api.router)
+    app.include_router(iso_web.api_router)
     app.include_router(inspections_api.router)
     app.include_router(inspections_pages.router)
     app.include_router(procedures_api.router)
     app.include_router(procedures_pages.router)
-    app.include_router(iso_pages.router)
+    app.include_router(iso_web.pages_router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(pages.router)
@@ -175,7 +174,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) or exc.status_code in (401, 405) and not exc.detail:
             body = {"detail": exc.detail}
-            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso_api.py)
+            if getattr(exc, "errors", None):  # an ISO refusal lists each field (web/iso)
                 body["errors"] = exc.errors  # type: ignore[attr-defined]
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))

@@ -74,7 +74,7 @@ STEP_ERRORS_VI = [
     ),
     (
         r"corrective-action step\(s\) of \d+ are still open",
-        "Còn hành động khắc phục chưa thực hiện hoặc chưa xác nhận hiệu quả; bước này tự hoàn "
+        "Còn hành động khắc phục chưa thực hiện hoặc chưa xác nhận hiệu lực; bước này tự hoàn "
         "thành khi tất cả đã xong.",
     ),
 ]

@@ -120,7 +120,7 @@ def actions_verify(
     by: By = None,
     today: Today = None,
 ) -> None:
-    """Record the effectiveness check (xác nhận hiệu quả) of a done action."""
+    """Record the effectiveness check (xác nhận hiệu lực) of a done action."""
     from models import iso
 
     verified_on = parse_day(on, "--on")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ACTION_STATUS = {
     "open": "đang thực hiện",
     "overdue": "quá hạn",
-    "awaiting_verification": "chờ xác nhận hiệu quả",
+    "awaiting_verification": "chờ xác nhận hiệu lực",
     "closed": "đã đóng",
 }
 By = Annotated[str | None, typer.Option("--by", help="Who records it (default: the OS user).")]

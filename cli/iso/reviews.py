@@ -1,8 +1,8 @@
-"""`isocycle review`: the management review."""
+"""`isocycle review`: the management reviews of a year (at least one, QĐ 19/2014 Art. 4.4b)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,14 +13,27 @@ from cli.common import (
     to_json,
     vn_date,
 )
-
-if TYPE_CHECKING:
-    pass
-
-
 from cli.iso.common import By, Today, refusals, today_from
 
-app = typer.Typer(help="Management review (xem xét của lãnh đạo).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.iso import ManagementReview
+
+app = typer.Typer(help="Management reviews (xem xét của lãnh đạo).", no_args_is_help=True)
+
+Number = Annotated[
+    int | None,
+    typer.Option("--number", min=1, max=1_000_000, help="The review's number within the year."),
+]
+
+
+def review_data(session: Session, review: ManagementReview) -> dict[str, Any]:
+    """A review as the CLI's JSON shows it, with its warning (or null)."""
+    from models import iso
+
+    data = review.model_dump(exclude={"id", "agency_id"})
+    return data | {"warning": iso.review_warning(session=session, review=review)}
 
 
 # --- management review --------------------------------------------------------------------------
@@ -35,12 +48,17 @@ def review_record(
     decisions: Annotated[str | None, typer.Option("--decisions")] = None,
     override_reason: Annotated[
         str | None,
-        typer.Option("--override-reason", help="Accept a review held before the year's audit."),
+        typer.Option("--override-reason", help="Why it was held before the year's audit (note)."),
     ] = None,
+    number: Number = None,
     by: By = None,
     today: Today = None,
 ) -> None:
-    """Record the management review; inputs are prefilled from audits, objectives, actions."""
+    """Record a management review (or correct one: --number, or the same minutes number).
+
+    Inputs are prefilled from audits, objectives and actions. A review held before the year's
+    internal audit is recorded with a warning.
+    """
     from models import iso
 
     held_on = parse_day(on, "--on")
@@ -55,18 +73,33 @@ def review_record(
             actor=actor(by),
             today=today_from(today),
             override_reason=override_reason,
+            number=number,
         )
-        inputs = review.inputs
-    typer.echo(f"{agency} {year}: management review of {vn_date(held_on)} recorded")
+        inputs, recorded = review.inputs, review.number
+        warning = iso.review_warning(session=session, review=review)
+    typer.echo(f"{agency} {year}: management review #{recorded} of {vn_date(held_on)} recorded")
+    if warning:
+        typer.echo(f"Cảnh báo: {warning}")
     typer.echo(to_json(inputs))
 
 
 @app.command("show")
-def review_show(agency: str, year: Year) -> None:
-    """Show the year's management review with its inputs (JSON)."""
+def review_show(agency: str, year: Year, number: Number = None) -> None:
+    """Show one management review with its inputs and warning (JSON); default: the latest."""
     from models import iso
 
     with refusals() as session:
-        review = iso.get_review(session=session, agency_code=agency, year=year)
-        data = review.model_dump(exclude={"id", "agency_id"})
+        review = iso.get_review(session=session, agency_code=agency, year=year, number=number)
+        data = review_data(session, review)
+    typer.echo(to_json(data))
+
+
+@app.command("list")
+def review_list(agency: str, year: Year) -> None:
+    """List the year's management reviews, in the order they were held (JSON)."""
+    from models import iso
+
+    with refusals() as session:
+        reviews = iso.list_reviews(session=session, agency_code=agency, year=year)
+        data = [review_data(session, r) for r in reviews]
     typer.echo(to_json(data))

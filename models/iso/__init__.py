@@ -121,8 +121,10 @@ from models.iso.procedures import (
 from models.iso.reviews import (
     ManagementReview,
     get_review,
+    list_reviews,
     record_review,
     review_inputs,
+    review_warning,
 )
 
 __all__ = [
@@ -195,6 +197,7 @@ __all__ = [
     "findings_from_file",
     "get_agency",
     "get_review",
+    "list_reviews",
     "is_closed",
     "list_actions",
     "list_events",
@@ -209,6 +212,7 @@ __all__ = [
     "record_results",
     "record_review",
     "review_inputs",
+    "review_warning",
     "set_objective_decision",
     "severity_counts",
     "severity_counts_for_year",

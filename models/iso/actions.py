@@ -42,7 +42,7 @@ from models.tables import (
 )
 
 
-# A corrective action (hành động khắc phục) and its effectiveness check (xác nhận hiệu quả).
+# A corrective action (hành động khắc phục) and its effectiveness check (xác nhận hiệu lực).
 class CorrectiveAction(SQLModel, table=True):
     __tablename__ = "corrective_action"
     __table_args__ = (
@@ -203,7 +203,7 @@ def add_action(
                 "year": year,
                 "key": f"{VERIFY_STEP}:{number}",
                 "step_type": VERIFY_STEP,
-                "title": f"Xác nhận hiệu quả hành động khắc phục #{number}",
+                "title": f"Xác nhận hiệu lực hành động khắc phục #{number}",
                 "legal_basis": basis,
                 "nominal_due": verify_nominal,
                 "due": verify_due,
@@ -331,7 +331,7 @@ def verify_action(
     if action.done_on is None:
         raise IsoError(
             f"Hành động khắc phục #{number} chưa được thực hiện; ghi nhận hoàn thành trước khi "
-            "xác nhận hiệu quả.",
+            "xác nhận hiệu lực.",
             field="action",
         )
     if verified_on < action.done_on:
@@ -357,8 +357,8 @@ def verify_action(
                 session=session,
                 step=verify,
                 done_on=verified_on,
-                ref=f"Xác nhận hiệu quả #{number}",
-                note=f"{by}: hiệu quả",
+                ref=f"Xác nhận hiệu lực #{number}",
+                note=f"{by}: có hiệu lực",
                 actor=actor,
                 today=today,
                 check=False,
@@ -369,7 +369,7 @@ def verify_action(
             cycles.reopen(
                 session=session,
                 step=step,
-                reason=f"chưa hiệu quả (người xác nhận: {by})",
+                reason=f"chưa có hiệu lực (người xác nhận: {by})",
                 actor=actor,
             )
             step.due = step.nominal_due = due
@@ -418,7 +418,7 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
             session=session,
             step=step,
             done_on=last,
-            ref=f"{len(actions)}/{len(actions)} HĐKH đã xác nhận hiệu quả",
+            ref=f"{len(actions)}/{len(actions)} HĐKH đã xác nhận hiệu lực",
             actor=actor,
             today=last,
             check=False,
@@ -428,7 +428,7 @@ def _sync_year_step(session: Session, agency: Agency, year: int, actor: str) -> 
         cycles.reopen(
             session=session,
             step=step,
-            reason=f"còn {open_count} hành động khắc phục chưa xác nhận hiệu quả",
+            reason=f"còn {open_count} hành động khắc phục chưa xác nhận hiệu lực",
             actor=actor,
         )
 

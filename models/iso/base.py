@@ -38,19 +38,31 @@ SEVERITY_LABELS = {
     "minor": "không phù hợp nhẹ",
     "observation": "điểm lưu ý",
 }
-# Spellings secretaries use, compared after case folding.
+# Spellings secretaries use, compared after case folding: the English codes, and the words of
+# the seed reports 000–003 ("điểm không phù hợp nhẹ/nặng", "điểm lưu ý", "điểm khuyến nghị").
 SEVERITY_ALIASES = {
     "major": "major",
     "nặng": "major",
     "không phù hợp nặng": "major",
+    "điểm không phù hợp nặng": "major",
     "kph nặng": "major",
     "minor": "minor",
     "nhẹ": "minor",
     "không phù hợp nhẹ": "minor",
+    "điểm không phù hợp nhẹ": "minor",
     "kph nhẹ": "minor",
+    # An unqualified nonconformity (seed 002: "01 điểm không phù hợp"; seed 003: "sự không phù
+    # hợp") counts as minor, a project decision: the seeds name a major one "nặng".
+    "không phù hợp": "minor",
+    "điểm không phù hợp": "minor",
+    "sự không phù hợp": "minor",
     "observation": "observation",
     "lưu ý": "observation",
     "điểm lưu ý": "observation",
+    # Seed 003: "Có mấy điểm khuyến nghị", "các nội dung khuyến nghị của đoàn đánh giá".
+    "khuyến nghị": "observation",
+    "điểm khuyến nghị": "observation",
+    "nội dung khuyến nghị": "observation",
 }
 AUDIT_KINDS = ("internal", "inspection")
 COMPARISONS = (">=", "<=", "=", ">", "<")

@@ -1,4 +1,8 @@
-"""The management review (xem xét của lãnh đạo), with inputs prefilled from the year's data."""
+"""The management reviews (xem xét của lãnh đạo) of a year, with inputs prefilled from the data.
+
+QĐ 19/2014/QĐ-TTg Art. 4.4b asks for a review "at least once a year": an agency may hold several,
+numbered 1, 2, … within its year; the first one recorded completes the management_review step.
+"""
 
 from __future__ import annotations
 
@@ -20,28 +24,28 @@ from models.iso.base import (
     _complete_step,
     _fail_step,
     _history,
+    _next_number,
     _required_step,
     _text,
     get_agency,
 )
 from models.iso.objectives import list_objectives
-from models.tables import (
-    Agency,
-    instant,
-    utcnow,
-)
+from models.tables import STEP_DONE, Agency, Step, instant, utcnow
 
 
 # A management review (xem xét của lãnh đạo) with inputs prefilled from the data.
 class ManagementReview(SQLModel, table=True):
     __tablename__ = "management_review"
     __table_args__ = (
-        UniqueConstraint("agency_id", "year", name="uq_management_review_agency_year"),
+        UniqueConstraint(
+            "agency_id", "year", "number", name="uq_management_review_agency_year_number"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     agency_id: uuid.UUID = Field(foreign_key="agency.id")
     year: int
+    number: int = 1  # 1, 2, … within the agency's year
     held_on: date
     minutes_ref: str = Field(max_length=200)
     inputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -91,20 +95,64 @@ def review_inputs(*, session: Session, agency_id: uuid.UUID, year: int) -> dict[
     }
 
 
-def get_review(*, session: Session, agency_code: str, year: int) -> ManagementReview:
-    """Return the year's management review, or raise IsoError if none is recorded."""
+def list_reviews(*, session: Session, agency_code: str, year: int) -> list[ManagementReview]:
+    """Return the year's management reviews, in the order they were held."""
     agency = get_agency(session, agency_code)
-    review = session.exec(
-        orm_select(ManagementReview).where(
-            ManagementReview.agency_id == agency.id, ManagementReview.year == year
-        )
-    ).one_or_none()
-    if review is None:
+    return list(
+        session.exec(
+            orm_select(ManagementReview)
+            .where(ManagementReview.agency_id == agency.id, ManagementReview.year == year)
+            .order_by(ManagementReview.held_on, ManagementReview.number)  # type: ignore[arg-type]
+        ).all()
+    )
+
+
+def get_review(
+    *, session: Session, agency_code: str, year: int, number: int | None = None
+) -> ManagementReview:
+    """Return review `number` of the year (default: the latest held); IsoError if there is none."""
+    reviews = list_reviews(session=session, agency_code=agency_code, year=year)
+    if number is not None:
+        reviews = [r for r in reviews if r.number == number]
+    if not reviews:
+        which = "" if number is None else f" số {number}"
         raise IsoError(
-            f"Đơn vị {agency_code} chưa ghi nhận cuộc họp xem xét của lãnh đạo năm {year}.",
+            f"Đơn vị {agency_code} chưa ghi nhận cuộc họp xem xét của lãnh đạo{which} năm {year}.",
             field="review",
         )
-    return review
+    return reviews[-1]
+
+
+def review_warning(*, session: Session, review: ManagementReview) -> str | None:
+    """The Vietnamese warning for a review held before the year's internal audit, else None.
+
+    Such a review is recorded (the seeds hold one: Sở Ngoại vụ met on 03/5/2021 and audited on
+    29/9/2021), but its inputs hold no result of that year's audit, which the user should know.
+    """
+    audit = session.exec(
+        orm_select(Step).where(
+            Step.agency_id == review.agency_id,
+            Step.year == review.year,
+            Step.key == "internal_audit",
+        )
+    ).one_or_none()
+    held = f"{review.held_on:%d/%m/%Y}"
+    if audit is None or audit.state != STEP_DONE or audit.done_on is None:
+        return (
+            f"Cuộc họp xem xét ngày {held} được ghi nhận khi chưa có đánh giá nội bộ năm "
+            f"{review.year}: kết quả đánh giá nội bộ chưa là đầu vào của cuộc họp này."
+        )
+    if review.held_on < audit.done_on:
+        return (
+            f"Cuộc họp xem xét ngày {held} diễn ra trước đánh giá nội bộ (ngày "
+            f"{audit.done_on:%d/%m/%Y}): kết quả đánh giá nội bộ năm {review.year} chưa là đầu "
+            "vào của cuộc họp này."
+        )
+    return None
+
+
+def _same_minutes(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 @_atomic
@@ -120,30 +168,45 @@ def record_review(
     today: date,
     override_reason: str | None = None,
     extra_inputs: Mapping[str, Any] | None = None,
+    number: int | None = None,
 ) -> ManagementReview:
-    """Record (or correct) the year's management review; it completes management_review.
+    """Record a management review of the year, or correct one; the first completes the step.
 
-    - Correcting the review moves the step with it; a step completed otherwise keeps that.
-    - A review dated before the year's internal audit is refused unless an override reason is
-      given; the reason is stored on the review and in the history.
+    - `number` corrects that review; without it, a review with the same minutes number is
+      corrected (a mistyped date), and any other is a further review of the year.
+    - Correcting the review that completed management_review moves the step with it; a later
+      review, or a step completed otherwise, leaves the step as it is.
+    - A review held before the year's internal audit is recorded, not refused: see
+      `review_warning`. `override_reason` is an optional note saying why, kept with the review.
     """
     agency = get_agency(session, agency_code)
     ref = _text(minutes_ref, "minutes_ref", "Số biên bản", 200, required=True) or ""
     decision_text = _text(decisions, "decisions", "Quyết định, kết luận", 8000)
-    reason = _text(override_reason, "override_reason", "Lý do ghi nhận", 2000)
+    reason = _text(override_reason, "override_reason", "Lý do họp trước đánh giá nội bộ", 2000)
     step = _required_step(session, agency, year, "management_review")
     inputs = {**review_inputs(session=session, agency_id=agency.id, year=year)}
     if extra_inputs:
         inputs["notes"] = dict(extra_inputs)
-    review = session.exec(
-        orm_select(ManagementReview).where(
-            ManagementReview.agency_id == agency.id, ManagementReview.year == year
-        )
-    ).one_or_none()
+    existing = list_reviews(session=session, agency_code=agency_code, year=year)
+    if number is not None:
+        review = next((r for r in existing if r.number == number), None)
+        if review is None:
+            raise IsoError(
+                f"Đơn vị {agency_code} không có cuộc họp xem xét số {number} năm {year}.",
+                field="number",
+            )
+    else:
+        review = next((r for r in existing if _same_minutes(r.minutes_ref, ref)), None)
     old = None
     replaces = None
     if review is None:
-        review = ManagementReview(agency_id=agency.id, year=year, held_on=held_on, minutes_ref=ref)
+        review = ManagementReview(
+            agency_id=agency.id,
+            year=year,
+            number=_next_number(session, ManagementReview, agency.id, year),
+            held_on=held_on,
+            minutes_ref=ref,
+        )
     else:
         replaces = (review.held_on, review.minutes_ref)
         old = {
@@ -155,9 +218,8 @@ def record_review(
     review.held_on, review.minutes_ref, review.decisions = held_on, ref, decision_text
     review.override_reason, review.inputs, review.updated_at = reason, inputs, utcnow()
     try:
-        cycles.check_done_date(
-            session=session, step=step, done_on=held_on, today=today, override_reason=reason
-        )
+        # The internal audit is no prerequisite of a review (see review_warning).
+        cycles.check_done_date(session=session, step=step, done_on=held_on, today=today)
     except cycles.StepError as exc:
         raise _fail_step(session, exc) from exc
     session.add(review)
@@ -167,7 +229,7 @@ def record_review(
         agency_id=agency.id,
         year=year,
         entity="management_review",
-        entity_id=str(year),
+        entity_id=str(year) if review.number == 1 else f"{year}:{review.number}",
         action="recorded" if old is None else "updated",
         old=old,
         new={
