@@ -82,6 +82,7 @@ class AgencyOut(BaseModel):
     active: bool
     valid_from: date | None
     valid_to: date | None
+    abbreviation: str | None = Field(description="As document numbers write it, e.g. SNgV.")
 
 
 class AgencyPatch(BaseModel):
@@ -95,6 +96,7 @@ class AgencyPatch(BaseModel):
     active: bool | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    abbreviation: str | None = Field(default=None, max_length=20)
 
 
 class AgencyIn(AgencyPatch):
