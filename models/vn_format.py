@@ -23,11 +23,13 @@ def vn_number(value: object, digits: int | None = None, *, group: bool = True) -
 
     - `digits` rounds to that many decimals (then drops trailing zeros); None keeps up to 10.
     - `group=False` leaves out the thousands dots (a form value read back as typed).
-    - None and "" give ""; a bool or text is returned as text, never as a number.
+    - None gives ""; a bool gives "có"/"không"; text is returned as it is.
     """
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if not isinstance(value, int | float | Decimal):
         return str(value)
     places = 10 if digits is None else digits
     text = f"{value:,.{places}f}" if group else f"{value:.{places}f}"
