@@ -152,6 +152,7 @@ def agencies_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
             "head_email",
             "valid_from",
             "valid_to",
+            "abbreviation",
         )
         typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
         return

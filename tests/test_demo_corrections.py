@@ -90,6 +90,13 @@ def test_the_demo_numbers_documents_by_type_and_by_the_agency_s_own_abbreviation
     assert {r["step"] for r in old} >= {"plan", "internal_audit", "annual_report"}
     new = json.loads(cli("status", "2022", "--agency", "UB18073", "--json").stdout)
     assert new == []
+    listed = json.loads(cli("agencies", "list", "--json").stdout)
+    abbreviations = {a["code"]: a["abbreviation"] for a in listed}
+    assert (abbreviations["SNGV"], abbreviations["TTDVDN"], abbreviations["UB18196"]) == (
+        "SNgV",
+        "DTDVĐN",
+        None,  # a commune's UBND: document_abbreviation gives "UBND"
+    )
 
 
 def test_an_agency_file_gives_the_abbreviation_and_a_bad_one_is_refused(session, tmp_path):
@@ -143,3 +150,15 @@ def test_the_history_says_the_abbreviation_changed(session, tmp_path):
     )
     last = session.exec(select(HistoryEntry).where(HistoryEntry.action == "updated")).one()
     assert [str(c) for c in describe(last).changes] == ["Ký hiệu viết tắt: SNGV → SNgV"]
+
+
+def test_the_api_reads_and_writes_the_abbreviation(client, tokens):
+    from tests.web_support import bearer
+
+    admin = bearer(tokens["admin"])
+    changed = client.patch("/api/v1/agencies/SNGV", json={"abbreviation": "SNgV"}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert client.get("/api/v1/agencies/SNGV", headers=admin).json()["abbreviation"] == "SNgV"
+    refused = client.patch("/api/v1/agencies/SNGV", json={"abbreviation": "S/NgV"}, headers=admin)
+    assert refused.status_code == 422 and "abbreviation" in refused.text
+    assert client.get("/api/v1/agencies/SNGV", headers=admin).json()["abbreviation"] == "SNgV"
