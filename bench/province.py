@@ -66,6 +66,7 @@ def national_rows(target: int) -> list[list[str]]:
                 "1",
                 "",
                 "",
+                "",  # abbreviation: document_abbreviation falls back to UBND or the code
             ]
         )
 

@@ -63,6 +63,7 @@ def province_rows(count: int) -> list[list[str]]:
                 "1",
                 "",
                 "",
+                "",  # abbreviation: document_abbreviation falls back to UBND or the code
             ]
         )
 
