@@ -32,5 +32,7 @@ def test_the_history_reads_on_a_phone(site, tokens, session, rules, browser: Bro
         assert widths[0] <= 390 and widths[1] <= 390, widths
         shots = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
         history.screenshot(path=str(shots / "history-390.png"))
+        page.set_viewport_size({"width": 1366, "height": 900})
+        history.screenshot(path=str(shots / "history-1366.png"))
     finally:
         context.close()
