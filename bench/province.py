@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from models.agencies import FIELDS
-from models.demo import UNITS_CSV
+from models.demo import UNITS_CSV, commune_agency_name
 
 DEPARTMENTS = [
     ("SKHCN", "Sở Khoa học và Công nghệ"),
@@ -66,11 +66,14 @@ def national_rows(target: int) -> list[list[str]]:
                 "1",
                 "",
                 "",
+                "",  # abbreviation: document_abbreviation falls back to UBND or the code
             ]
         )
 
     for (pcode, pname), units in sorted(communes.items()):
         root = f"P{pcode}"
+        # "UBND tỉnh Hà Tĩnh", "UBND thành phố Hà Nội": the unit type is a common noun here.
+        pname = pname[:1].lower() + pname[1:]
         add(root, f"UBND {pname}", "ubnd_tinh", "")
         add(f"{root}-VP", f"Văn phòng UBND {pname}", "van_phong", root)
         for code, name in DEPARTMENTS:
@@ -78,7 +81,7 @@ def national_rows(target: int) -> list[list[str]]:
         for code, name, parent in BRANCHES:
             add(f"{root}-{code}", f"{name} {pname}", "chi_cuc", f"{root}-{parent}")
         for unit in units:
-            add(f"X{unit['unit_code']}", f"UBND {unit['unit_full_name']}", "ubnd_xa", root)
+            add(f"X{unit['unit_code']}", commune_agency_name(unit), "ubnd_xa", root)
     # Parents come before their units, so cutting the list at `target` leaves no orphan.
     commune_rows = [r for r in rows if r[2] == "ubnd_xa"]
     for suffix, label, kind in COMMUNE_UNITS:

@@ -31,7 +31,7 @@ from models.agencies import FIELDS, upsert_agencies
 from models.calendar import load_rule_set
 from models.cycles import open_cycle
 from models.db import make_engine, migrate
-from models.demo import PROVINCE_AGENCIES, UNITS_CSV
+from models.demo import PROVINCE_AGENCIES, UNITS_CSV, commune_agency_name
 from models.reminders import DELIVERY, REMINDER, decide_reminders, load_policy
 from models.tables import STEP, STEP_DONE, STEP_OPEN
 from notifications.outbox import deliver_pending
@@ -63,6 +63,7 @@ def province_rows(count: int) -> list[list[str]]:
                 "1",
                 "",
                 "",
+                "",  # abbreviation: document_abbreviation falls back to UBND or the code
             ]
         )
 
@@ -73,7 +74,7 @@ def province_rows(count: int) -> list[list[str]]:
     for unit in communes:
         if len(rows) >= count * 2 // 3:
             break
-        add(f"UB{unit['unit_code']}", f"UBND {unit['unit_full_name']}", "ubnd_xa", "HATINH")
+        add(f"UB{unit['unit_code']}", commune_agency_name(unit), "ubnd_xa", "HATINH")
     sos = [c for c, _, kind, _ in PROVINCE_AGENCIES if kind == "so"]
     n = 0
     while len(rows) < count:

@@ -12,9 +12,12 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+from models.vn_format import vn_number as vn_number  # the CLI shows numbers through it
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -182,9 +185,20 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
 
 
+def table_cell(value: Any) -> str:
+    """A table cell as a person reads it: a decimal number the Vietnamese way ("4,5",
+    "10.000.000,5"); whole numbers (years, step numbers, days) are given by the caller as they
+    should read, with vn_number for quantities that may pass 999."""
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        return vn_number(value)
+    return str(value)
+
+
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a plain aligned table (Vietnamese text is NFC, one character per column)."""
-    cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in r] for r in rows]]
+    cells = [[str(h) for h in headers], *[[table_cell(c) for c in r] for r in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

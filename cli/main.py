@@ -28,6 +28,7 @@ from cli.common import (
     shown_url,
     to_json,
     vn_date,
+    vn_number,
 )
 from cli.ops import register as register_ops
 from cli.reminders import app as reminders_app
@@ -151,6 +152,7 @@ def agencies_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
             "head_email",
             "valid_from",
             "valid_to",
+            "abbreviation",
         )
         typer.echo(to_json([{k: r[k] for k in keys} for r in rows]))
         return
@@ -327,7 +329,8 @@ def _status_rows(
     shown = {r["agency"] for r in rows}
     (count,) = count_by_year(((s.year, s.code) for s in late if s.code in shown), [year])
     summary = (
-        f"Năm {year}, tính đến {vn_date(current)}: {count.agencies} đơn vị có {count.steps} việc "
+        f"Năm {year}, tính đến {vn_date(current)}: {vn_number(count.agencies)} đơn vị có "
+        f"{vn_number(count.steps)} việc "
         "quá hạn (đơn vị đang hoạt động; cách tính như trang Tổng hợp và thư tổng hợp tuần)"
     )
     return rows, summary
@@ -394,7 +397,10 @@ def echo_status(rows: list[dict[str, Any]]) -> None:
         ],
     )
     counts = Counter(r["status"] for r in rows)
-    typer.echo("\n" + ", ".join(f"{STATUS_LABELS[s]}: {counts.get(s, 0)}" for s in STATUS_LABELS))
+    typer.echo(
+        "\n"
+        + ", ".join(f"{STATUS_LABELS[s]}: {vn_number(counts.get(s, 0))}" for s in STATUS_LABELS)
+    )
 
 
 @app.command()

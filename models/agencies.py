@@ -33,6 +33,7 @@ FIELDS = (
     "active",
     "valid_from",
     "valid_to",
+    "abbreviation",
 )
 REQUIRED_HEADERS = ("code", "name", "kind")
 # Each column as the site and its template file name it, for messages about a missing column.
@@ -48,6 +49,7 @@ FIELD_LABELS = {
     "active": "Đang hoạt động",
     "valid_from": "Hiệu lực từ",
     "valid_to": "Hiệu lực đến",
+    "abbreviation": "Ký hiệu viết tắt",
 }
 
 # Header spellings seen in provincial spreadsheets, matched without case or diacritics.
@@ -63,6 +65,7 @@ HEADER_ALIASES = {
     "active": ("active", "hoạt động", "đang hoạt động"),
     "valid_from": ("valid_from", "hiệu lực từ", "từ ngày"),
     "valid_to": ("valid_to", "hiệu lực đến", "đến ngày"),
+    "abbreviation": ("abbreviation", "ký hiệu viết tắt", "ký hiệu", "viết tắt", "tên viết tắt"),
 }
 
 # The kinds as the site shows them (the dashboard's filter, the agency page).
@@ -103,7 +106,18 @@ KIND_ALIASES = {
 }
 TRUE_WORDS = {"1", "true", "yes", "có", "x", "y"}
 FALSE_WORDS = {"0", "false", "no", "không", "n"}
-MAX_LENGTHS = {"code": 64, "name": 300, "secretary_name": 200, "head_name": 200}
+MAX_LENGTHS = {
+    "code": 64,
+    "name": 300,
+    "secretary_name": 200,
+    "head_name": 200,
+    "abbreviation": 20,
+}
+# The agency's own abbreviation in its document numbers ("SNgV" in 177/BC-SNgV): letters (with
+# diacritics, as in "ĐGNB"), digits, "&" and "."; no "/", "-" or space, which separate the parts.
+ABBREVIATION_PATTERN = re.compile(r"[^\W_][\w&.]*")
+# The people's committees number their documents "41/QĐ-UBND" whatever their name.
+UBND_KINDS = ("ubnd_tinh", "ubnd_huyen", "ubnd_xa")
 # Codes appear in URLs and commands, so they are plain: letters, digits, dot, dash, underscore.
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -362,6 +376,17 @@ def _parse_row(number: int, values: Mapping[str, str], problems: list[Problem]) 
                             "hãy ghi năm đủ 4 chữ số (dd/mm/yyyy)",
                         )
                     )
+    abbreviation = values.get("abbreviation", "").strip()
+    if abbreviation and not ABBREVIATION_PATTERN.fullmatch(abbreviation):
+        problems.append(
+            Problem(
+                number,
+                "abbreviation",
+                f"«{abbreviation}» không phải ký hiệu viết tắt: chỉ gồm chữ cái, chữ số, & và dấu "
+                "chấm, không có dấu /, - hay khoảng trắng (ví dụ SNgV)",
+            )
+        )
+    row["abbreviation"] = abbreviation or None
     if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
         problems.append(Problem(number, "valid_to", "trước ngày bắt đầu hiệu lực"))
     return row
@@ -623,6 +648,18 @@ def list_agencies(*, session: Session) -> list[dict[str, Any]]:
         .order_by(a.c.code)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def document_abbreviation(agency: Agency) -> str:
+    """The agency's abbreviation as its document numbers write it ("SNgV", "UBND").
+
+    - Its own `abbreviation` when the agency file gives one.
+    - Else "UBND" for a people's committee (UBND tỉnh, huyện, xã), which numbers "41/QĐ-UBND".
+    - Else its code, the best guess left.
+    """
+    if agency.abbreviation:
+        return agency.abbreviation
+    return "UBND" if agency.kind in UBND_KINDS else agency.code
 
 
 def get_agency(*, session: Session, code: str) -> Agency | None:

@@ -47,6 +47,9 @@ class StepRule:
     # issued ahead (a December plan for next year); None: from 1 January of the cycle year.
     earliest: tuple[int, int] | None = None
     requires: str | None = None
+    # The type of the document that proves the step, as its number writes it: "KH" in
+    # "46/KH-SNgV" (kế hoạch), "QĐ" (quyết định), "BC" (báo cáo), "BB" (biên bản).
+    document: str | None = None
 
     def nominal_due(self, year: int) -> date:
         return date(year, self.month, self.day)
@@ -219,6 +222,13 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
         unknown = sorted(set(kinds) - set(AGENCY_KINDS))
         if unknown:
             raise CalendarError(f"{where}.kinds: unknown agency kind(s) {', '.join(unknown)}")
+        document = spec.get("document")
+        if document is not None and (
+            not isinstance(document, str) or not document.isalpha() or len(document) > 10
+        ):
+            raise CalendarError(
+                f'{where}.document: a document type such as "KH" or "QĐ", not {document!r}'
+            )
         steps.append(
             StepRule(
                 key=str(key),
@@ -233,6 +243,7 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
                     else _parse_earliest(earliest, f"{where}.earliest_done")
                 ),
                 requires=str(spec.get("requires") or "").strip() or None,
+                document=document,
             )
         )
     _check_requires(steps, source)

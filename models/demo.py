@@ -14,15 +14,19 @@ from sqlmodel import select as orm_select
 
 from config.settings import CONFIG_DIR
 from models import instance, iso, seed_demo
-from models.agencies import FIELDS, upsert_agencies
+from models.agencies import FIELDS, document_abbreviation, upsert_agencies
 from models.calendar import RuleSet
 from models.cycles import mark_done, open_cycle
-from models.tables import AGENCY, STEP, STEP_OPEN, Step
+from models.tables import AGENCY, STEP, STEP_OPEN, Agency, Step
 
 UNITS_CSV = CONFIG_DIR / "data" / "vn_units_2025.csv"
 HA_TINH = "42"
 MAIL_DOMAIN = "demo.hatinh.example"  # RFC 2606: can never reach a real mailbox
 RESTRUCTURED_ON = date(2025, 7, 1)
+# On 1/7/2025 (NQ 1665/NQ-UBTVQH15) Hà Tĩnh's 209 communes became 69: 207 were merged into 67
+# new ones, and these 2 (xã Sơn Kim 1, xã Sơn Kim 2) were not merged. They keep the valid_from
+# they had (none recorded: in operation before the demo's first year), and their earlier cycles.
+UNMERGED_UNITS = {"18196": "Sơn Kim 1", "18199": "Sơn Kim 2"}
 
 # (code, name, kind, parent): the province's own agencies, as named in the seed reports.
 PROVINCE_AGENCIES = [
@@ -51,6 +55,28 @@ HISTORICAL_AGENCIES = [
     ("XTHUANLOC", "UBND xã Thuận Lộc", "ubnd_xa", "TXHL"),
     ("XTHUANLOC-VP", "Văn phòng HĐND và UBND xã Thuận Lộc", "phong", "XTHUANLOC"),
 ]
+# How each agency writes itself in its document numbers, as the seeds show (177/BC-SNgV,
+# 52/QĐ-DTDVĐN, 51/KH-SCT, 45/KH-SKHCN); the people's committees number theirs "…-UBND"
+# (document_abbreviation), so they need none.
+ABBREVIATIONS = {
+    "VPUBND": "VPUBND",
+    "SKHCN": "SKHCN",
+    "SNGV": "SNgV",
+    "TTDVDN": "DTDVĐN",
+    "SCT": "SCT",
+    "CCQLTT": "CCQLTT",
+    "SNV": "SNV",
+    "STC": "STC",
+    "SXD": "SXD",
+    "SGDDT": "SGDĐT",
+    "SYT": "SYT",
+    "STP": "STP",
+    "SNNMT": "SNNMT",
+    "CCKL": "CCKL",
+    "SVHTTDL": "SVHTTDL",
+    "SDTTG": "SDTTG",
+    "TTR": "TTr",
+}
 PEOPLE = [
     "Nguyễn Thị Hà",
     "Trần Văn Minh",
@@ -104,6 +130,7 @@ def demo_rows() -> tuple[list[str], list[list[str]]]:
                 "1" if not valid_to else "0",
                 valid_from,
                 valid_to,
+                ABBREVIATIONS.get(code, ""),
             ]
         )
 
@@ -119,14 +146,24 @@ def demo_rows() -> tuple[list[str], list[list[str]]]:
             (RESTRUCTURED_ON - timedelta(days=1)).isoformat(),
         )
     for unit in ha_tinh_communes():
+        unmerged = unit["unit_code"] in UNMERGED_UNITS
         add(
             f"UB{unit['unit_code']}",
-            f"UBND {unit['unit_full_name']}",
+            commune_agency_name(unit),
             "ubnd_xa",
             "HATINH",
-            RESTRUCTURED_ON.isoformat(),
+            "" if unmerged else RESTRUCTURED_ON.isoformat(),
         )
     return list(FIELDS), rows
+
+
+def commune_agency_name(unit: dict[str, str]) -> str:
+    """The people's committee of a unit as Vietnamese style writes it: "UBND xã Sơn Hồng".
+
+    The unit type is a common noun inside a name ("UBND phường Thành Sen", "UBND đặc khu ..."),
+    not capitalised as at the start of the list's "Xã Sơn Hồng".
+    """
+    return f"UBND {unit['unit_type'].lower()} {unit['unit_name']}"
 
 
 class NotADemoDatabase(Exception):
@@ -195,6 +232,8 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
     codes: dict[uuid.UUID, str] = dict(
         session.execute(select(AGENCY.c.id, AGENCY.c.code)).tuples().all()
     )
+    abbreviations = {a.id: document_abbreviation(a) for a in session.exec(orm_select(Agency))}
+    documents = {r.key: r.document or "VB" for r in rules.steps}  # VB: văn bản, type unknown
     done = 0
     with_records = set(_demo_record_codes(session))
     for year in years:
@@ -212,9 +251,7 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
                 continue  # left open: overdue
             offset = -_pick(step.key + str(year), 9) if roll < 8 else 3 + roll * 2
             done_on = min(step.due + timedelta(days=offset), today)
-            ref = (
-                f"{10 + roll * 7}/{'BC' if 'report' in step.key else 'KH'}-{codes[step.agency_id]}"
-            )
+            ref = f"{10 + roll * 7}/{documents.get(step.key, 'VB')}-{abbreviations[step.agency_id]}"
             done += mark_done(
                 session=session,
                 step=step,
@@ -321,7 +358,7 @@ def _demo_objectives(session: Session, code: str, year: int, i: int, today: date
     ).first()
     if exists is not None or issued > today or step is None:
         return 0  # recorded already, not yet issued, or the agency began after mid-February
-    slug = code.replace("UB", "UBND")
+    slug = document_abbreviation(agency)
     iso.set_objective_decision(
         session=session,
         agency_code=code,
@@ -386,14 +423,14 @@ def _demo_audit(
     if exists is not None or end > today:
         return 0, 0
     picked = [f for n, f in enumerate(DEMO_FINDINGS) if _pick(f"{code}:{year}:{n}", 3) or n == 1]
-    slug = code.replace("UB", "UBND")
+    slug = document_abbreviation(agency)
     iso.record_audit(
         session=session,
         agency_code=code,
         year=year,
         start_on=start,
         end_on=end,
-        ref=f"{20 + i}/BC-ĐGNB-{slug}",
+        ref=f"{20 + i}/BC-{slug}",  # the internal audit report (báo cáo đánh giá nội bộ)
         team=f"{PEOPLE[_pick(code + 'team', len(PEOPLE))]} (trưởng đoàn) và 2 chuyên gia",
         scope_units=sorted({f[2] for f in picked}),
         findings=[
@@ -453,7 +490,7 @@ def _demo_audit(
             agency_code=code,
             year=year,
             held_on=held_on,
-            minutes_ref=f"{5 + i}/BB-XXLĐ-{slug}",
+            minutes_ref=f"{5 + i}/BB-{slug}",  # the review's minutes (biên bản)
             decisions="Duy trì HTQLCL; khắc phục dứt điểm các điểm không phù hợp trước 15/12.",
             actor="demo",
             today=today,

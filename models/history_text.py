@@ -1,200 +1,156 @@
 """History entries told in Vietnamese: one sentence per change, and labelled old → new values.
 
-The web's agency page and the CLI's `history` both show history through `describe`, so no page
-shows a field key, an English state or a Python dict. Keys without a label fall back to words
-(never underscores); tests/test_history_text.py checks every key the models write has one.
+The web's agency page, the CLI's `history` and the API's history all tell history through
+`describe`, so no page shows a field key, an English state or a Python value. The words are data:
+every file of config/history/ (one per record family) labels fields, values, verbs and records,
+and may give a whole sentence per action (see core.toml). A key without a label reads "Trường
+khác"; tests/test_history_text.py checks every key the models write has one (`missing_labels`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import string
+import tomllib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from config.settings import CONFIG_DIR
 from models.agencies import KIND_LABELS
 from models.iso import EVENT_KIND_LABELS, FORM_LABELS, PROCEDURE_KIND_LABELS, SEVERITY_LABELS
 from models.tables import AGENCY, STEP, HistoryEntry
+from models.vn_format import vn_number
 
-EMPTY = "(trống)"
-
-# Every field key written to a history entry, by its Vietnamese label as the pages show it.
-FIELD_LABELS = {
-    # steps (models/cycles.py)
-    "state": "Trạng thái",
-    "done_on": "Ngày hoàn thành",
-    "ref": "Số văn bản",
-    "note": "Ghi chú",
-    "waive_reason": "Lý do không áp dụng",
-    "reason": "Lý do",
-    "override_reason": "Lý do ghi nhận ngoại lệ",
-    # opening a year
-    "created": "Số bước tạo mới",
-    "updated": "Số bước cập nhật",
-    "waived": "Số bước không áp dụng",
-    "calendar": "Lịch áp dụng",
-    # users
-    "role": "Vai trò",
-    "agency": "Đơn vị",
-    # agencies (models/agencies.py)
-    "name": "Tên đơn vị",
-    "kind": "Loại đơn vị",
-    "parent_id": "Đơn vị cấp trên",
-    "secretary_name": "Thư ký ISO",
-    "secretary_email": "E-mail thư ký",
-    "head_name": "Thủ trưởng",
-    "head_email": "E-mail thủ trưởng",
-    "active": "Đang hoạt động",
-    "valid_from": "Hiệu lực từ",
-    "valid_to": "Hiệu lực đến",
-    # audits and findings (models/iso.py)
-    "start_on": "Ngày bắt đầu",
-    "end_on": "Ngày kết thúc",
-    "team": "Đoàn đánh giá",
-    "scope_units": "Phạm vi",
-    "findings": "Các phát hiện",
-    "severity": "Mức độ",
-    "clause": "Điều khoản",
-    "unit": "Bộ phận",
-    "description": "Mô tả",
-    # corrective actions
-    "finding": "Phát hiện",
-    "owner_name": "Người phụ trách",
-    "owner_email": "E-mail người phụ trách",
-    "due": "Hạn",
-    "verify_due": "Hạn xác nhận hiệu lực",
-    "verified_on": "Ngày xác nhận hiệu lực",
-    "verified_by": "Người xác nhận",
-    "effective": "Có hiệu lực",
-    # quality objectives
-    "issued_on": "Ngày ban hành",
-    "indicator": "Chỉ tiêu",
-    "comparison": "So sánh",
-    "target": "Giá trị mục tiêu",
-    "mid_value": "Kết quả giữa năm",
-    "final_value": "Kết quả cuối năm",
-    "achieved": "Đạt mục tiêu",
-    # management review and its prefilled inputs
-    "held_on": "Ngày họp",
-    "minutes_ref": "Số biên bản",
-    "decisions": "Kết luận của lãnh đạo",
-    "inputs": "Đầu vào xem xét",
-    "audit": "Đánh giá nội bộ",
-    "dates": "Ngày đánh giá",
-    "objectives": "Mục tiêu chất lượng",
-    "total": "Tổng số",
-    "not_achieved": "Không đạt",
-    "no_result": "Chưa có kết quả",
-    "corrective_actions": "Hành động khắc phục",
-    "closed": "Đã đóng",
-    "awaiting_verification": "Chờ xác nhận hiệu lực",
-    "open": "Đang thực hiện",
-    "notes": "Ghi chú thêm",
-    # events
-    "number": "Số văn bản",
-    "title": "Trích yếu",
-    "effective_on": "Ngày hiệu lực",
-    "step": "Bước phát sinh",
-    # inspections by the inspecting unit (models/iso/inspections.py)
-    "form": "Hình thức kiểm tra",
-    "planned_month": "Tháng dự kiến",
-    "planned_on": "Ngày dự kiến",
-    "inspector": "Đơn vị kiểm tra",
-    "decision": "Quyết định phê duyệt kế hoạch",
-    "decision_on": "Ngày quyết định",
-    "on": "Ngày báo cáo",
-    # documents, TTHC figures and dossiers (models/iso/procedures.py, dossiers.py)
-    "version": "Lần ban hành",
-    "decision_ref": "Số quyết định ban hành",
-    "abolished_on": "Ngày bãi bỏ",
-    "abolished_ref": "Số quyết định bãi bỏ",
-    "amended": "Sửa đổi, bổ sung",
-    "new": "Ban hành mới",
-    "abolished": "Bãi bỏ",
-    "received": "Hồ sơ tiếp nhận",
-    "on_time": "Đúng hạn",
-    "late": "Quá hạn",
-    "pending": "Đang giải quyết",
-    "with_results": "Gắn kèm kết quả",
-    "source": "Nguồn số liệu",
-    "codes": "Quy trình chịu tác động",
-    "publication_ref": "Số quyết định công bố TTHC",
-    "published_on": "Ngày quyết định công bố TTHC",
-    **{severity: label.capitalize() for severity, label in SEVERITY_LABELS.items()},
-}
-# Where one key means something else for one kind of record.
-ENTITY_LABELS = {
-    "internal_audit": {"ref": "Số báo cáo"},
-    "inspection": {"ref": "Số biên bản"},
-    "inspection_report": {"ref": "Số báo cáo"},
-    "objective_decision": {"ref": "Số quyết định"},
-    "quality_objective": {"unit": "Đơn vị tính"},
-    "corrective_action": {"description": "Nội dung hành động"},
-    "event": {"kind": "Loại sự kiện"},
-    "procedure": {"kind": "Loại tài liệu", "title": "Tên tài liệu"},
-    "tthc_figures": {"total": "Tổng số TTHC", "decisions": "Quyết định phê duyệt danh mục"},
-    "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
-}
-ENTITY_NAMES = {
-    "cycle": "chu kỳ",
-    "step": "bước",
-    "agency": "đơn vị",
-    "user": "tài khoản",
-    "internal_audit": "cuộc đánh giá nội bộ",
-    "inspection": "biên bản kiểm tra",
-    "finding": "phát hiện",
-    "corrective_action": "hành động khắc phục",
-    "objective_decision": "quyết định ban hành mục tiêu chất lượng",
-    "quality_objective": "mục tiêu chất lượng",
-    "management_review": "cuộc họp xem xét của lãnh đạo",
-    "event": "sự kiện",
-    "inspection_plan": "kế hoạch kiểm tra",
-    "inspection_report": "báo cáo kết quả khắc phục sau kiểm tra",
-    "procedure": "tài liệu",
-    "tthc_figures": "số liệu TTHC kỳ",
-    "dossier_stats": "số liệu hồ sơ kỳ",
-}
-ACTION_VERBS = {
-    "open": "mở",
-    "create": "tạo",
-    "created": "tạo",
-    "recorded": "ghi nhận",
-    "updated": "cập nhật",
-    "done": "đánh dấu hoàn thành",
-    "done_updated": "sửa bằng chứng hoàn thành",
-    "waived": "đánh dấu không áp dụng",
-    "reopened": "mở lại",
-    "verified": "xác nhận hiệu lực",
-    "not_effective": "xác nhận chưa có hiệu lực",
-    "results": "cập nhật kết quả",
-    "tokens_revoked": "thu hồi khoá API của",
-    "password_changed": "đổi mật khẩu",
-    "disabled": "khoá",
-    "enabled": "mở khoá",
-    "issued": "ban hành",
-    "abolished": "bãi bỏ",
-    "imported": "nhập từ tệp",
-    "procedures_named": "nêu quy trình chịu tác động của",
-}
-STATE_LABELS = {"open": "chưa hoàn thành", "done": "đã hoàn thành", "waived": "không áp dụng"}
-ROLE_LABELS = {
-    "admin": "quản trị (Sở KH&CN)",
-    "supervisor": "đơn vị chủ trì",
-    "secretary": "thư ký ISO",
-    "viewer": "chỉ xem",
-}
-COMPARISON_SIGNS = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
+HISTORY_DIR = CONFIG_DIR / "history"
+EMPTY = "chưa có"
+UNKNOWN_FIELD = "Trường khác"
+UNKNOWN_ENTITY = "bản ghi"
+UNKNOWN_ACTION = "thay đổi"
 ACTOR_NAMES = {
     "system": "Hệ thống",
     "import": "Chương trình nhập danh sách đơn vị",
     "demo": "Dữ liệu mẫu",
     "cli": "Người dùng dòng lệnh",
 }
+
+
+@dataclass(frozen=True)
+class FieldLabel:
+    """A field's label, and the words for a true and a false value."""
+
+    label: str
+    yes: str = "có"
+    no: str = "không"
+
+
+@dataclass
+class EntityLabels:
+    """What one kind of record is called, and the labels, words and sentences of its own."""
+
+    name: str = ""
+    fields: dict[str, FieldLabel] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    actions: dict[str, str] = field(default_factory=dict)
+    sentences: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Labels:
+    """Every label of config/history/*.toml, merged: fields, value words, verbs, records."""
+
+    fields: dict[str, FieldLabel] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    actions: dict[str, str] = field(default_factory=dict)
+    entities: dict[str, EntityLabels] = field(default_factory=dict)
+
+
+class LabelConflict(ValueError):
+    """Two files of config/history/ give one key different words."""
+
+
+def _merge(into: dict[str, Any], new: Mapping[str, Any], where: str, path: str) -> None:
+    for key, value in new.items():
+        at = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and isinstance(into.get(key, {}), dict):
+            _merge(into.setdefault(key, {}), value, where, at)
+        elif key in into and into[key] != value:
+            raise LabelConflict(f"{where}: {at} = {value!r}, but another file has {into[key]!r}")
+        else:
+            into[key] = value
+
+
+def _field_labels(raw: Mapping[str, Any]) -> dict[str, FieldLabel]:
+    return {
+        k: FieldLabel(v)
+        if isinstance(v, str)
+        else FieldLabel(v["label"], v.get("yes", "có"), v.get("no", "không"))
+        for k, v in raw.items()
+    }
+
+
+def read_labels(directory: Path = HISTORY_DIR) -> Labels:
+    """Read and merge every .toml file of `directory`, plus the labels the models define.
+
+    Raises LabelConflict when two files give one key different words.
+    """
+    raw: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as fh:
+            _merge(raw, tomllib.load(fh), path.name, "")
+    # Words the models already hold, so that there is one source for each.
+    _merge(
+        raw,
+        {
+            "values": {
+                "severity": dict(SEVERITY_LABELS),
+                "kind": dict(KIND_LABELS),
+                "form": dict(FORM_LABELS),
+            }
+        },
+        "models",
+        "",
+    )
+    own_kinds = {"event": EVENT_KIND_LABELS, "procedure": PROCEDURE_KIND_LABELS}
+    _merge(
+        raw,
+        {"entities": {e: {"values": {"kind": dict(k)}} for e, k in own_kinds.items()}},
+        "models",
+        "",
+    )
+    severity_keys = {k: v.capitalize() for k, v in SEVERITY_LABELS.items()}
+    _merge(raw, {"fields": severity_keys}, "models", "")
+    entities = {
+        name: EntityLabels(
+            name=e.get("name", ""),
+            fields=_field_labels(e.get("fields", {})),
+            values=e.get("values", {}),
+            actions=e.get("actions", {}),
+            sentences=e.get("sentences", {}),
+        )
+        for name, e in raw.get("entities", {}).items()
+    }
+    return Labels(
+        fields=_field_labels(raw.get("fields", {})),
+        values=raw.get("values", {}),
+        actions=raw.get("actions", {}),
+        entities=entities,
+    )
+
+
+@functools.cache
+def labels() -> Labels:
+    """The labels of config/history/, read once."""
+    return read_labels()
+
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -231,13 +187,37 @@ class HistoryNames:
     agencies: Mapping[str, str] = field(default_factory=dict)
 
 
+def field_label(key: str, entity: str = "") -> FieldLabel | None:
+    """The label of a field key for a kind of record, or None when no file labels it."""
+    table = labels()
+    own = table.entities.get(entity)
+    return (own.fields.get(key) if own else None) or table.fields.get(key)
+
+
 def label(key: str, entity: str = "") -> str:
-    """The Vietnamese label of a field key; an unknown key reads as words, never as a key."""
-    known = ENTITY_LABELS.get(entity, {}).get(key) or FIELD_LABELS.get(key)
-    if known:
-        return known
-    words = " ".join(key.replace("_", " ").replace("-", " ").split())
-    return words[:1].upper() + words[1:]
+    """The Vietnamese label of a field key; an unknown key reads "Trường khác", never as a key."""
+    found = field_label(key, entity)
+    return found.label if found else UNKNOWN_FIELD
+
+
+def entity_name(entity: str) -> str:
+    """What a kind of record is called ("hành động khắc phục"); "bản ghi" when unknown."""
+    own = labels().entities.get(entity)
+    return own.name if own and own.name else UNKNOWN_ENTITY
+
+
+def action_verb(action: str, entity: str = "") -> str:
+    """The verb of an action ("ghi nhận"); "thay đổi" when unknown."""
+    own = labels().entities.get(entity)
+    return (own.actions.get(action) if own else None) or labels().actions.get(
+        action, UNKNOWN_ACTION
+    )
+
+
+def _value_word(key: str, value: str, entity: str) -> str | None:
+    own = labels().entities.get(entity)
+    words = (own.values.get(key) if own else None) or labels().values.get(key) or {}
+    return words.get(value)
 
 
 def actor_name(actor: str, people: Mapping[str, str]) -> str:
@@ -253,13 +233,16 @@ def actor_name(actor: str, people: Mapping[str, str]) -> str:
 
 
 def number_text(value: float) -> str:
-    """A number as Vietnamese writes it: decimal comma, no trailing ".0"."""
-    text = f"{value:.6g}" if abs(value) < 1e15 else str(value)
-    return text.replace(".", ",")
+    """A number as Vietnamese writes it: "10.000.000", "98,5", no trailing ",0"."""
+    return vn_number(value)
 
 
 def vn_day(text: str) -> str:
-    return date.fromisoformat(text).strftime("%d/%m/%Y")
+    """An ISO date as dd/mm/yyyy; text that only looks like one is shown as it is."""
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | None = None) -> str:
@@ -268,22 +251,10 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
     if value is None or value == "" or value == [] or value == {}:
         return EMPTY
     if isinstance(value, bool):
-        return "có" if value else "không"
-    if key == "state":
-        return STATE_LABELS.get(value, str(value))
-    if key == "severity":
-        return SEVERITY_LABELS.get(value, str(value))
-    if key == "kind":
-        labels = EVENT_KIND_LABELS if entity == "event" else KIND_LABELS
-        if entity == "procedure":
-            labels = PROCEDURE_KIND_LABELS
-        return labels.get(value, str(value))
-    if key == "role":
-        return ROLE_LABELS.get(value, str(value))
-    if key == "form":
-        return FORM_LABELS.get(value, str(value))
-    if key == "comparison":
-        return COMPARISON_SIGNS.get(value, str(value))
+        found = field_label(key, entity) or FieldLabel("")
+        return found.yes if value else found.no
+    if isinstance(value, str) and (word := _value_word(key, value, entity)) is not None:
+        return word
     if key == "parent_id":
         return names.agencies.get(str(value), "một đơn vị đã xoá")
     if key in ("finding", "findings") and isinstance(value, int | list):
@@ -356,6 +327,9 @@ def _sentence(
 ) -> tuple[str, set[str]]:
     """The sentence for an entry and the keys it already states."""
     entity, action, ident = entry.entity, entry.action, entry.entity_id
+    templated = _template_sentence(entry, who, v)
+    if templated is not None:
+        return templated
     if entity == "step":
         title = names.step_titles.get((entry.year, ident)) or ident
         step = f"bước «{title}»"
@@ -422,7 +396,7 @@ def _sentence(
             )
         if action == "not_effective":
             return (
-                f"{who} xác nhận {action_name} chưa có hiệu lực ngày {v('verified_on')} "
+                f"{who} xác nhận {action_name} không có hiệu lực ngày {v('verified_on')} "
                 f"(người xác nhận: {v('verified_by')}); mở lại với hạn mới {v('due')}",
                 {"verified_on", "verified_by", "effective"},
             )
@@ -464,9 +438,52 @@ def _sentence(
         )
     if entity in ("inspection_plan", "inspection", "inspection_report"):
         return _inspection_sentence(entry, who, values, v, names)
-    verb = ACTION_VERBS.get(action) or label(action).lower()
-    thing = ENTITY_NAMES.get(entity) or label(entity).lower()
-    return f"{who} {verb} {thing} {ident}".rstrip(), set()
+    return f"{who} {action_verb(action, entity)} {entity_name(entity)} {ident}".rstrip(), set()
+
+
+def _template_sentence(entry: HistoryEntry, who: str, v: Any) -> tuple[str, set[str]] | None:
+    """The sentence config/history/ writes for this record and action, and the keys it names."""
+    own = labels().entities.get(entry.entity)
+    template = own.sentences.get(entry.action) if own else None
+    if template is None:
+        return None
+    said = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    given = {"who": who, "id": entry.entity_id, "year": str(entry.year or "")}
+    words = {k: given[k] if k in given else v(k) for k in said}
+    return template.format_map(words), said - set(given)
+
+
+def _keys(values: object) -> set[str]:
+    if isinstance(values, dict):
+        found = set(values)
+        for v in values.values():
+            found |= _keys(v)
+        return found
+    return set()
+
+
+def missing_labels(entries: Iterable[HistoryEntry]) -> set[str]:
+    """What config/history/ does not name in these entries: "entity X", "action X", "field X".
+
+    A new record family's test calls it on the history its functions write, and expects set().
+    """
+    missing: set[str] = set()
+    table = labels()
+    for e in entries:
+        own = table.entities.get(e.entity)
+        if not own or not own.name:
+            missing.add(f"entity {e.entity}")
+        has_sentence = bool(own and e.action in own.sentences)
+        if (
+            not has_sentence
+            and e.action not in table.actions
+            and not (own and e.action in own.actions)
+        ):
+            missing.add(f"action {e.action}")
+        for key in _keys(e.old) | _keys(e.new):
+            if field_label(key, e.entity) is None:
+                missing.add(f"field {key}")
+    return missing
 
 
 def _inspection_sentence(

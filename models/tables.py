@@ -65,6 +65,8 @@ class Agency(SQLModel, table=True):
     active: bool = True
     valid_from: date | None = None
     valid_to: date | None = None
+    # How its document numbers write it ("SNgV" in 177/BC-SNgV); see document_abbreviation.
+    abbreviation: str | None = Field(default=None, max_length=20)
     created_at: datetime = instant(default_factory=utcnow)
     updated_at: datetime = instant(default_factory=utcnow)
 

@@ -14,6 +14,7 @@ from config.settings import Settings
 from models.cycles import deadline_words
 from models.overdue import count_by_year
 from models.reminders import ROLE_ASSIGNEE, ReminderPolicy
+from models.vn_format import vn_number
 from notifications.links import step_link
 
 # One environment for the process. HTML templates are always autoescaped: agency names, titles
@@ -34,6 +35,7 @@ def vn_date(value: date | str) -> str:
 
 
 ENV.filters["vn_date"] = vn_date
+ENV.filters["vn_number"] = vn_number  # "1.234 việc": the shared Vietnamese number format
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from sqlmodel import select
 from models import cycles, iso
 from models.agencies import upsert_agencies
 from models.history_text import (
-    ENTITY_LABELS,
-    FIELD_LABELS,
     HistoryNames,
+    LabelConflict,
     describe,
     history_names,
     label,
+    missing_labels,
+    read_labels,
     value_text,
 )
 from models.tables import Agency, HistoryEntry
@@ -125,7 +126,7 @@ def _every_history_write(session, rules) -> None:
 def _written_literals(name: str) -> set[str]:
     """Every `entity`/`action` value written as a literal anywhere in models/."""
     found: set[str] = set()
-    for path in MODELS.glob("*.py"):
+    for path in MODELS.rglob("*.py"):  # models/iso/ too
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(rf'\b{name}="(\w+)"', text))
         found |= set(re.findall(rf'"{name}": "(\w+)"', text))
@@ -141,17 +142,37 @@ def _keys(values: object) -> set[str]:
     return set()
 
 
+FIRST_FAMILIES = {
+    "user", "agency", "cycle", "step", "internal_audit", "inspection", "finding",
+    "corrective_action", "objective_decision", "quality_objective", "management_review", "event",
+}  # fmt: skip
+FIRST_ACTIONS = {
+    "create", "created", "updated", "open", "done", "done_updated", "waived", "reopened",
+    "recorded", "verified", "not_effective", "results",
+}  # fmt: skip
+
+
+def test_every_record_and_action_the_models_write_has_words():
+    # Any family, in models/ or models/iso/: its entity and action literals are named in
+    # config/history/, so no history line falls back to "bản ghi" or "thay đổi".
+    table = read_labels()
+    named = {e for e, own in table.entities.items() if own.name}
+    assert _written_literals("entity") - named == set()
+    verbs = set(table.actions)
+    for own in table.entities.values():
+        verbs |= set(own.actions) | set(own.sentences)
+    assert _written_literals("action") - verbs == set()
+
+
 def test_every_field_key_written_to_history_has_a_label(session, province, rules):
     _every_history_write(session, rules)
     entries = session.exec(select(HistoryEntry)).all()
-    # Every kind of record the models write history for is in the scenario above.
-    assert _written_literals("entity") - {e.entity for e in entries} <= {"internal_audit"}
-    assert "internal_audit" in {e.entity for e in entries}
-    actions = {e.action for e in entries}
-    assert _written_literals("action") - actions == set()
+    # Every kind of record and action of the first families is in the scenario above; a newer
+    # family checks its own history with missing_labels in its tests.
+    assert {e.entity for e in entries} == FIRST_FAMILIES
+    assert {e.action for e in entries} >= FIRST_ACTIONS
     keys = set().union(*(_keys(e.old) | _keys(e.new) for e in entries))
-    labelled = set(FIELD_LABELS) | {k for labels in ENTITY_LABELS.values() for k in labels}
-    assert keys - labelled == set()
+    assert missing_labels(entries) == set()
     assert {"state", "override_reason", "inputs", "parent_id", "effective"} <= keys
 
     names = history_names(session, entries)
@@ -192,14 +213,20 @@ def test_it_tells_a_step_done_as_a_sentence_with_the_user_name(session, opened_2
 
 def test_values_read_as_vietnamese():
     assert value_text("due", "2026-10-15") == "15/10/2026"
-    assert value_text("effective", True) == "có" and value_text("active", False) == "không"
-    assert value_text("override_reason", None) == "(trống)"
+    assert value_text("effective", True, "corrective_action") == "có hiệu lực"
+    assert value_text("effective", False, "corrective_action") == "không có hiệu lực"
+    assert value_text("active", False, "agency") == "ngừng hoạt động"
+    assert value_text("achieved", True, "quality_objective") == "đạt"
+    assert value_text("owner_email", "hoa@hatinh.example") == "hoa@hatinh.example"
+    assert value_text("override_reason", None) == "chưa có"
     assert value_text("state", "waived") == "không áp dụng"
     assert value_text("severity", "major") == "không phù hợp nặng"
     assert value_text("kind", "so") == "Sở, ngành"
     assert value_text("kind", "legal_change", "event") == "Văn bản pháp luật thay đổi"
     assert value_text("target", 98.5) == "98,5" and value_text("target", 95.0) == "95"
-    assert label("some_new_field") == "Some new field"  # a readable fallback, no underscores
+    assert value_text("target", 10000000) == "10.000.000"
+    assert value_text("target", 1234.5) == "1.234,5"
+    assert label("some_new_field") == "Trường khác"  # readable Vietnamese, never the key
     entry = HistoryEntry(
         at=datetime(2026, 10, 1, tzinfo=UTC), actor="web:sec", entity="corrective_action",
         entity_id="3", action="updated", old={"due": "2026-10-15"}, new={"due": "2026-10-30"},
@@ -219,3 +246,109 @@ def test_actors_are_named_in_words(actor, shown):
         new={"state": "waived", "waive_reason": "Sáp nhập"},
     )  # fmt: skip
     assert describe(entry).sentence == f"{shown} đánh dấu bước «plan» không áp dụng: Sáp nhập"
+
+
+def test_it_tells_a_corrective_action_change_with_labelled_vietnamese_values():
+    # What the agency page showed as `owner_email: …`, `verify_due: None`, `effective: True`.
+    entry = HistoryEntry(
+        at=datetime(2026, 11, 12, tzinfo=UTC), actor="web:sec", year=2026,
+        entity="corrective_action", entity_id="1", action="updated",
+        old={"owner_email": "hoa@hatinh.example", "verify_due": None, "effective": None,
+             "done_on": None, "due": "2026-10-26"},
+        new={"owner_email": "lan@hatinh.example", "verify_due": "2026-11-25", "effective": True,
+             "done_on": None, "due": "2026-10-26"},
+    )  # fmt: skip
+    told = describe(entry, HistoryNames(people={"sec": "Nguyễn Thị Hà"}))
+    assert told.sentence == "Nguyễn Thị Hà cập nhật hành động khắc phục 1"
+    assert [str(c) for c in told.changes] == [
+        "E-mail người phụ trách: hoa@hatinh.example → lan@hatinh.example",
+        "Hạn kiểm tra hiệu lực: chưa có → 25/11/2026",
+        "Hiệu lực: chưa có → có hiệu lực",
+    ]
+    entry.old, entry.new = {"effective": True}, {"effective": False}
+    assert [str(c) for c in describe(entry).changes] == [
+        "Hiệu lực: có hiệu lực → không có hiệu lực"
+    ]
+
+
+def test_unknown_records_fields_and_actions_still_read_as_vietnamese():
+    entry = HistoryEntry(
+        actor="system", entity="mystery_record", entity_id="7", action="frobbed", year=2026,
+        old={"zap_count": 12000}, new={"zap_count": 12345.5, "flag_x": False, "when_x": None},
+    )  # fmt: skip
+    told = describe(entry)
+    assert told.sentence == "Hệ thống thay đổi bản ghi 7"
+    assert [str(c) for c in told.changes] == [
+        "Trường khác: 12.000 → 12.345,5",
+        "Trường khác: không",
+    ]
+    for text in [told.sentence, *(str(c) for c in told.changes)]:
+        assert not RAW.search(text), text
+    assert missing_labels([entry]) == {
+        "entity mystery_record", "action frobbed", "field zap_count", "field flag_x",
+        "field when_x",
+    }  # fmt: skip
+
+
+ANNOUNCEMENT_TOML = """
+[entities.announcement]
+name = "quyết định công bố HTQLCL"
+[entities.announcement.fields]
+decision_number = "Số quyết định công bố"
+decided_on = "Ngày quyết định"
+notified_on = "Ngày gửi thông báo đến Sở KH&CN"
+[entities.announcement.fields.posted]
+label = "Niêm yết tại trụ sở"
+yes = "đã niêm yết"
+no = "chưa niêm yết"
+[entities.announcement.values.reason]
+restructuring = "sắp xếp đơn vị hành chính"
+[entities.announcement.fields.reason]
+label = "Lý do công bố lại"
+[entities.announcement.sentences]
+recorded = "{who} ghi nhận quyết định công bố HTQLCL số {decision_number} ngày {decided_on}"
+"""
+
+
+def _with_family(tmp_path: Path, name: str, text: str) -> Path:
+    for path in (MODELS.parent / "config" / "history").glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_new_record_family_adds_its_words_in_one_file(tmp_path, monkeypatch):
+    from models import history_text
+
+    directory = _with_family(tmp_path, "announcements.toml", ANNOUNCEMENT_TOML)
+    monkeypatch.setattr(history_text, "labels", lambda: read_labels(directory))
+    entry = HistoryEntry(
+        actor="web:sec", entity="announcement", entity_id="25/QĐ-SNgV", action="recorded",
+        year=2021, old=None,
+        new={"decision_number": "25/QĐ-SNgV", "decided_on": "2021-07-16",
+             "notified_on": "2021-07-20", "posted": True, "reason": "restructuring",
+             "ref": None},
+    )  # fmt: skip
+    told = describe(entry, HistoryNames(people={"sec": "Nguyễn Thị Hà"}))
+    assert told.sentence == (
+        "Nguyễn Thị Hà ghi nhận quyết định công bố HTQLCL số 25/QĐ-SNgV ngày 16/07/2021"
+    )
+    assert [str(c) for c in told.changes] == [
+        "Ngày gửi thông báo đến Sở KH&CN: 20/07/2021",
+        "Niêm yết tại trụ sở: đã niêm yết",
+        "Lý do công bố lại: sắp xếp đơn vị hành chính",
+    ]
+    assert history_text.missing_labels([entry]) == set()
+    # The same entry without the family's file: readable, and reported as unlabelled.
+    monkeypatch.undo()
+    assert describe(entry).sentence == "sec ghi nhận bản ghi 25/QĐ-SNgV"
+    assert "entity announcement" in missing_labels([entry])
+
+
+def test_two_files_cannot_give_one_key_different_words(tmp_path):
+    directory = _with_family(tmp_path, "other.toml", '[fields]\nref = "Mã hồ sơ"\n')
+    with pytest.raises(LabelConflict, match="ref"):
+        read_labels(directory)
+    # Saying the same thing again is allowed.
+    (directory / "other.toml").write_text('[fields]\nref = "Số văn bản"\n', encoding="utf-8")
+    assert read_labels(directory).fields["ref"].label == "Số văn bản"

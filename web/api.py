@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -13,7 +13,7 @@ from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from models import agencies as agency_rules
-from models import cycles
+from models import cycles, history_text
 from models.agencies import FIELDS, ImportFailed
 from models.tables import AGENCY, Agency, Step
 from models.users import subtree_ids
@@ -82,6 +82,7 @@ class AgencyOut(BaseModel):
     active: bool
     valid_from: date | None
     valid_to: date | None
+    abbreviation: str | None = Field(description="As document numbers write it, e.g. SNgV.")
 
 
 class AgencyPatch(BaseModel):
@@ -95,6 +96,7 @@ class AgencyPatch(BaseModel):
     active: bool | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+    abbreviation: str | None = Field(default=None, max_length=20)
 
 
 class AgencyIn(AgencyPatch):
@@ -230,6 +232,56 @@ def get_agency(session: SessionDep, viewer: ApiViewer, code: CodePath) -> Agency
     if not viewer.scope.can_see(agency.id):
         raise HTTPException(403, f"you may not see agency {code!r}")
     return _agency_out(session, code)
+
+
+class ChangeOut(BaseModel):
+    label: str = Field(description="The field's Vietnamese label.")
+    old: str | None = Field(description="The old value in words; null when newly given.")
+    new: str
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    actor: str
+    year: int | None
+    entity: str
+    entity_id: str
+    action: str
+    text: str = Field(description="The change as a Vietnamese sentence.")
+    changes: list[ChangeOut] = Field(description="Labelled old → new values the text leaves out.")
+    old: dict[str, Any] | None = Field(
+        description="The stored values, as `isocycle history --json`."
+    )
+    new: dict[str, Any] | None
+
+
+@router.get(
+    "/agencies/{code}/history", response_model=list[HistoryOut], responses={403: {}, 404: {}}
+)
+def agency_history(
+    session: SessionDep,
+    viewer: ApiViewer,
+    code: CodePath,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> list[HistoryOut]:
+    """Who changed what and when for an agency (optionally one year), oldest first, in words."""
+    agency = _agency(session, code)
+    if not viewer.scope.can_see(agency.id):
+        raise HTTPException(403, f"you may not see agency {code!r}")
+    entries = list(cycles.history(session=session, agency_id=agency.id, year=year))
+    names = history_text.history_names(session, entries)
+    out = []
+    for h in entries:
+        told = history_text.describe(h, names)
+        out.append(
+            HistoryOut(
+                at=h.at, actor=h.actor, year=h.year, entity=h.entity, entity_id=h.entity_id,
+                action=h.action, text=told.sentence,
+                changes=[ChangeOut(label=c.label, old=c.old, new=c.new) for c in told.changes],
+                old=h.old, new=h.new,
+            )
+        )  # fmt: skip
+    return out
 
 
 @router.post(

@@ -24,6 +24,7 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import is_busy_error, make_engine
 from models.tables import utcnow
+from models.vn_format import vn_number as shared_vn_number
 from web import (
     api,
     dashboard_pages,
@@ -55,16 +56,13 @@ def vn_date(value: object) -> str:
     return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else ""
 
 
-def vn_number(value: object, digits: int = 10) -> str:
-    """A number as Vietnamese write it, with a decimal comma and no trailing zeros: 98,7; 98.
+def vn_number(value: object, digits: int = 10, group: bool = True) -> str:
+    """A number as Vietnamese write it (models/vn_format.py): "10.000.000", "98,7", "98".
 
-    The default keeps a value as it was typed, so a form shown again saves it unchanged. No
-    thousands separator: the forms read "1.234" as a decimal point, like "1,234".
+    A form field's value passes group=False: the forms read "1.234" as a decimal point, like
+    "1,234", so a value shown again in a form saves unchanged.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "" if value is None else str(value)
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return "0" if text == "-0" else text.replace(".", ",")
+    return shared_vn_number(value, digits, group=group)
 
 
 def vn_datetime(value: object, settings: Settings) -> str:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from models import iso
 from models import progress as pg
 from models.agencies import KIND_LABELS
+from models.vn_format import XLSX_DATE, XLSX_DECIMAL, XLSX_INTEGER
 
 STATUS_LABELS = {
     pg.DONE: "Hoàn thành đúng hạn",
@@ -164,14 +165,23 @@ class _Sheet:
             fill = fills[column - 1] if fills else None
             is_date = column in dates and value is not None
             formula_like = isinstance(value, str) and value.startswith("=")
-            if not (is_date or formula_like or fill or font):
+            # Excel's General format already writes the reader's decimal mark; only a number of
+            # 1.000 or more needs the grouped format (a plain cell stays cheap for the rest).
+            grouped = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and abs(value) >= 1000
+            )
+            if not (is_date or formula_like or fill or font or grouped):
                 cells.append(value)  # a plain value costs a tenth of a styled cell
                 continue
             cell = WriteOnlyCell(self.ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"
             elif is_date:
-                cell.number_format = "DD/MM/YYYY"
+                cell.number_format = XLSX_DATE
+            elif grouped:
+                cell.number_format = XLSX_INTEGER if isinstance(value, int) else XLSX_DECIMAL
             if fill is not None:
                 cell.fill = fill
             if font is not None:

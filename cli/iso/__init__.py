@@ -41,7 +41,14 @@ def history(
         names = history_text.history_names(session, entries)
     if as_json:
         keys = ("at", "actor", "year", "entity", "entity_id", "action", "old", "new")
-        typer.echo(to_json([{k: getattr(h, k) for k in keys} for h in entries]))
+        rows_json = []
+        for h in entries:
+            told = history_text.describe(h, names)
+            changes = [{"label": c.label, "old": c.old, "new": c.new} for c in told.changes]
+            rows_json.append(
+                {**{k: getattr(h, k) for k in keys}, "text": told.sentence, "changes": changes}
+            )
+        typer.echo(to_json(rows_json))
         return
     zone = settings().zone
     rows = []

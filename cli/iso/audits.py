@@ -14,6 +14,7 @@ from cli.common import (
     parse_day,
     to_json,
     vn_date,
+    vn_number,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def audit_finding(
 def _counts_text(counts: dict[str, int]) -> str:
     from models import iso
 
-    return ", ".join(f"{iso.SEVERITY_LABELS[s]}: {counts[s]}" for s in iso.SEVERITIES)
+    return ", ".join(f"{iso.SEVERITY_LABELS[s]}: {vn_number(counts[s])}" for s in iso.SEVERITIES)
 
 
 @app.command("show")

@@ -14,6 +14,7 @@ from cli.common import (
     parse_day,
     to_json,
     vn_date,
+    vn_number,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +142,10 @@ def objectives_results(
     _echo_objectives(rows)
 
 
+# The comparison as the page writes it: "≥ 98,5 %".
+SIGNS = {">=": "≥", "<=": "≤"}
+
+
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("đạt" if value else "không đạt")
 
@@ -152,9 +157,10 @@ def _echo_objectives(rows: list[dict[str, Any]]) -> None:
             (
                 r["number"],
                 r["indicator"][:50],
-                f"{r['comparison']} {r['target']:g} {r['unit']}".rstrip(),
-                "" if r["mid_value"] is None else f"{r['mid_value']:g}",
-                "" if r["final_value"] is None else f"{r['final_value']:g}",
+                f"{SIGNS.get(r['comparison'], r['comparison'])} {vn_number(r['target'])} "
+                f"{r['unit'] or ''}".rstrip(),
+                vn_number(r["mid_value"]),
+                vn_number(r["final_value"]),
                 _yes_no(r["achieved"]),
             )
             for r in rows
