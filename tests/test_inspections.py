@@ -619,7 +619,7 @@ def test_every_inspection_history_entry_reads_as_vietnamese(session, rules, unit
     changed = [str(c) for c in told[("inspection_plan", "updated")].changes]
     assert changed == [
         "Hình thức kiểm tra: kiểm tra trực tiếp tại trụ sở → kiểm tra qua hồ sơ, báo cáo",
-        "Ngày dự kiến: (trống) → 12/05/2026",
+        "Ngày dự kiến: chưa có → 12/05/2026",
     ], changed
 
 

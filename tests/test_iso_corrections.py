@@ -140,7 +140,7 @@ def test_no_text_calls_the_effectiveness_check_hieu_qua():
         for path in (ROOT / folder).rglob("*"):
             if path.suffix not in {".py", ".html", ".txt", ".toml", ".md"}:
                 continue
-            if path.name == "0012_corrections.py":  # the migration names the old words
+            if path.name == "0014_corrections.py":  # the migration names the old words
                 continue
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if WRONG_WORDS.search(line):
@@ -151,7 +151,7 @@ def test_no_text_calls_the_effectiveness_check_hieu_qua():
 def test_the_migration_rewords_old_steps_and_numbers_old_reviews(
     engine, session, opened_2026, rules
 ):
-    """A database written before 0012: its verification steps said "hiệu quả", and it held one
+    """A database written before 0014: its verification steps said "hiệu quả", and it held one
     review per agency and year. After the upgrade they say "hiệu lực" and the review is #1."""
     sct_action(session, rules)
     iso.record_audit(
