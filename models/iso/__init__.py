@@ -13,6 +13,23 @@ from models.iso.actions import (
     list_actions,
     verify_action,
 )
+from models.iso.activities import (
+    TRAINING_MODE_LABELS,
+    TRAINING_MODES,
+    BudgetCap,
+    DirectingDocument,
+    IsoBudget,
+    OwnInspection,
+    TrainingCourse,
+    activities_summary,
+    add_directing_document,
+    add_own_inspection,
+    add_training,
+    budget_warnings,
+    load_budget_caps,
+    set_budget,
+    vnd,
+)
 from models.iso.audits import (
     FINDING_LABELS,
     Finding,
@@ -82,6 +99,21 @@ from models.iso.reviews import (
 )
 
 __all__ = [
+    "TRAINING_MODE_LABELS",
+    "TRAINING_MODES",
+    "BudgetCap",
+    "DirectingDocument",
+    "IsoBudget",
+    "OwnInspection",
+    "TrainingCourse",
+    "activities_summary",
+    "add_directing_document",
+    "add_own_inspection",
+    "add_training",
+    "budget_warnings",
+    "load_budget_caps",
+    "set_budget",
+    "vnd",
     "ACTION_BASIS",
     "ACTION_BASIS_INSPECTION",
     "ACTION_STEP",
