@@ -95,6 +95,17 @@ FIELD_LABELS = {
     "awaiting_verification": "Chờ xác nhận hiệu quả",
     "open": "Đang thực hiện",
     "notes": "Ghi chú thêm",
+    # training, budget, directing documents, own inspections (models/iso/activities.py)
+    "period": "Kỳ báo cáo",
+    "organiser": "Đơn vị tổ chức",
+    "mode": "Hình thức",
+    "person_times": "Số lượt người",
+    "allocated": "Kinh phí được cấp",
+    "spent": "Kinh phí đã sử dụng",
+    # lineage (models/lineage.py)
+    "predecessor": "Đơn vị trước đây",
+    "successor": "Đơn vị kế thừa",
+    "basis": "Căn cứ",
     # events
     "number": "Số văn bản",
     "title": "Trích yếu",
@@ -110,6 +121,12 @@ ENTITY_LABELS = {
     "quality_objective": {"unit": "Đơn vị tính"},
     "corrective_action": {"description": "Nội dung hành động"},
     "event": {"kind": "Loại sự kiện"},
+    "training_course": {"title": "Tên lớp tập huấn", "held_on": "Ngày tập huấn"},
+    "own_inspection": {
+        "unit": "Đơn vị được kiểm tra",
+        "held_on": "Ngày kiểm tra",
+        "ref": "Biên bản, kết luận",
+    },
     "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
 }
 ENTITY_NAMES = {
@@ -243,6 +260,10 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
         return ROLE_LABELS.get(value, str(value))
     if key == "comparison":
         return COMPARISON_SIGNS.get(value, str(value))
+    if key in ("allocated", "spent") and isinstance(value, int):
+        return f"{value:,}".replace(",", ".") + " đồng"
+    if key == "mode":
+        return {"held": "cơ quan tổ chức", "attended": "được mời tham gia"}.get(value, str(value))
     if key == "parent_id":
         return names.agencies.get(str(value), "một đơn vị đã xoá")
     if key in ("finding", "findings") and isinstance(value, int | list):
@@ -417,9 +438,64 @@ def _sentence(
             f"{v('effective_on')}; phát sinh bước {step}, hạn {v('due')}",
             {"kind", "number", "effective_on", "step", "due"},
         )
+    if entity in ACTIVITY_ENTITIES:
+        return _activity_sentence(entry, who, values, v)
     verb = ACTION_VERBS.get(action) or label(action).lower()
     thing = ENTITY_NAMES.get(entity) or label(entity).lower()
     return f"{who} {verb} {thing} {ident}".rstrip(), set()
+
+
+# Issue 11: a period's training, budget, directing documents, own inspections; lineage links.
+ACTIVITY_ENTITIES = {
+    "training_course",
+    "iso_budget",
+    "directing_document",
+    "own_inspection",
+    "agency_link",
+}
+
+
+def _period_text(key: str) -> str:
+    start, _, end = key.partition("..")
+    return f"{vn_day(start)}–{vn_day(end)}" if _ISO_DATE.fullmatch(start) else key
+
+
+def _activity_sentence(
+    entry: HistoryEntry, who: str, values: Mapping[str, Any], v: Any
+) -> tuple[str, set[str]]:
+    """The sentence for issue 11's records, naming the period each figure belongs to."""
+    entity, ident = entry.entity, entry.entity_id
+    verb = ACTION_VERBS.get(entry.action) or label(entry.action).lower()
+    if entity == "iso_budget":
+        key, _, purpose = ident.rpartition(":")
+        return (
+            f"{who} {verb} kinh phí kỳ {_period_text(key)}: được cấp {v('allocated')}",
+            {"allocated"} if entry.old is None else set(),
+        )
+    if entity == "agency_link":
+        if "successor" in values:
+            return (f"{who} ghi nhận đơn vị kế thừa: {values['successor']}", {"successor"})
+        return (
+            f"{who} ghi nhận đơn vị trước đây: {values.get('predecessor', '')}",
+            {"predecessor"},
+        )
+    period = _period_text(str(values.get("period", "")))
+    if entity == "training_course":
+        return (
+            f"{who} {verb} lớp tập huấn «{_short(v('title'))}» ngày {v('held_on')}, "
+            f"{v('person_times')} lượt người (kỳ {period})",
+            {"title", "held_on", "person_times", "period"},
+        )
+    if entity == "directing_document":
+        number = values.get("number") or "không số"
+        return (
+            f"{who} {verb} văn bản chỉ đạo {number} ngày {v('issued_on')} (kỳ {period})",
+            {"number", "issued_on", "period"},
+        )
+    return (
+        f"{who} {verb} cuộc kiểm tra {v('unit')} ngày {v('held_on')} (kỳ {period})",
+        {"unit", "held_on", "period"},
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

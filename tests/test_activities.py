@@ -603,3 +603,27 @@ def test_the_agency_pages_cite_each_other(client: TestClient, session, tokens, r
 
 def test_parse_period_matches_the_pages_period():
     assert parse_period("2021") == P2021
+
+
+def test_the_history_reads_as_vietnamese_sentences(session, province):
+    from models import history_text
+
+    _train(session, person_times=16)
+    iso.set_budget(
+        session=session, agency_code="SNGV", period=P2021, allocated=1, spent=None, actor="test"
+    )
+    iso.set_budget(
+        session=session,
+        agency_code="SNGV",
+        period=P2021,
+        allocated="10.000.000",
+        spent=None,
+        actor="test",
+    )
+    entries = session.exec(select(HistoryEntry).order_by(HistoryEntry.at)).all()
+    told = [history_text.describe(e) for e in entries if e.entity != "agency"]
+    assert told[0].sentence.endswith(
+        "tạo lớp tập huấn «Tập huấn đánh giá nội bộ» ngày 20/08/2021, 16 lượt người "
+        "(kỳ 15/12/2020–14/12/2021)"
+    )
+    assert [str(c) for c in told[2].changes] == ["Kinh phí được cấp: 1 đồng → 10.000.000 đồng"]
