@@ -137,6 +137,7 @@ def training_submit(
     code: str,
     period: str,
 ) -> Response:
+    """Record a course from the training form."""
     today = local_day(settings, now)
 
     def write(agency: Agency, span: Period, f: dict[str, str], actor: str) -> str:
@@ -168,6 +169,7 @@ def budget_submit(
     code: str,
     period: str,
 ) -> Response:
+    """Record the period's budget from its form; a cap warning joins the message."""
     today = local_day(settings, now)
 
     def write(agency: Agency, span: Period, f: dict[str, str], actor: str) -> str:
@@ -197,6 +199,7 @@ def document_submit(
     code: str,
     period: str,
 ) -> Response:
+    """Record a directing document from its form."""
     today = local_day(settings, now)
 
     def write(agency: Agency, span: Period, f: dict[str, str], actor: str) -> str:
@@ -226,6 +229,7 @@ def inspection_submit(
     code: str,
     period: str,
 ) -> Response:
+    """Record an own inspection from its form."""
     today = local_day(settings, now)
 
     def write(agency: Agency, span: Period, f: dict[str, str], actor: str) -> str:
