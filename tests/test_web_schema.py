@@ -50,6 +50,6 @@ def test_it_never_answers_a_server_error(app, tokens):
         seen[("PATCH /api/v1/agencies/{code}", 200)] or seen[("PATCH /api/v1/agencies/{code}", 422)]
     )
     activities = "/api/v1/agencies/{code}/activities/{period}"
-    assert seen[(f"GET {activities}", 200)] and seen[(f"GET {activities}", 422)]
+    assert seen[(f"GET {activities}", 200)] and seen[(f"POST {activities}/training", 422)]
     audits = "/api/v1/agencies/{code}/cycles/{year}/audits"
     assert seen[(f"GET {audits}", 200)] and seen[(f"POST {audits}", 422)]
