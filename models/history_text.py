@@ -253,6 +253,8 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
     if isinstance(value, bool):
         found = field_label(key, entity) or FieldLabel("")
         return found.yes if value else found.no
+    if key in ("allocated", "spent") and isinstance(value, int):
+        return f"{vn_number(value)} đồng"
     if isinstance(value, str) and (word := _value_word(key, value, entity)) is not None:
         return word
     if key == "parent_id":
@@ -438,6 +440,8 @@ def _sentence(
         )
     if entity in ("inspection_plan", "inspection", "inspection_report"):
         return _inspection_sentence(entry, who, values, v, names)
+    if entity in ACTIVITY_ENTITIES:
+        return _activity_sentence(entry, who, values, v)
     return f"{who} {action_verb(action, entity)} {entity_name(entity)} {ident}".rstrip(), set()
 
 
@@ -518,6 +522,59 @@ def _inspection_sentence(
     return (
         f"{who} {verb} báo cáo kết quả khắc phục {v('ref')} ngày {v('on')} sau biên bản {ident}",
         {"ref", "on"},
+    )
+
+
+# Issue 11: a period's training, budget, directing documents, own inspections; lineage links.
+ACTIVITY_ENTITIES = {
+    "training_course",
+    "iso_budget",
+    "directing_document",
+    "own_inspection",
+    "agency_link",
+}
+
+
+def _period_text(key: str) -> str:
+    start, _, end = key.partition("..")
+    return f"{vn_day(start)}–{vn_day(end)}" if _ISO_DATE.fullmatch(start) else key
+
+
+def _activity_sentence(
+    entry: HistoryEntry, who: str, values: Mapping[str, Any], v: Any
+) -> tuple[str, set[str]]:
+    """The sentence for issue 11's records, naming the period each figure belongs to."""
+    entity, ident = entry.entity, entry.entity_id
+    verb = action_verb(entry.action, entity)
+    if entity == "iso_budget":
+        key, _, purpose = ident.rpartition(":")
+        return (
+            f"{who} {verb} kinh phí kỳ {_period_text(key)}: được cấp {v('allocated')}",
+            {"allocated"} if entry.old is None else set(),
+        )
+    if entity == "agency_link":
+        if "successor" in values:
+            return (f"{who} ghi nhận đơn vị kế thừa: {values['successor']}", {"successor"})
+        return (
+            f"{who} ghi nhận đơn vị trước đây: {values.get('predecessor', '')}",
+            {"predecessor"},
+        )
+    period = _period_text(str(values.get("period", "")))
+    if entity == "training_course":
+        return (
+            f"{who} {verb} lớp tập huấn «{_short(v('title'))}» ngày {v('held_on')}, "
+            f"{v('person_times')} lượt người (kỳ {period})",
+            {"title", "held_on", "person_times", "period"},
+        )
+    if entity == "directing_document":
+        number = values.get("number") or "không số"
+        return (
+            f"{who} {verb} văn bản chỉ đạo {number} ngày {v('issued_on')} (kỳ {period})",
+            {"number", "issued_on", "period"},
+        )
+    return (
+        f"{who} {verb} cuộc kiểm tra {v('unit')} ngày {v('held_on')} (kỳ {period})",
+        {"unit", "held_on", "period"},
     )
 
 

@@ -121,6 +121,33 @@ def _every_history_write(session, rules) -> None:
         effective_on=date(2026, 3, 1), agency_codes=["SNGV"], actor=web, rules=iso_rules,
         working=working, title="Sửa đổi quy trình",
     )  # fmt: skip
+    # Issue 11: a period's training, budget, directing documents and inspections; lineage.
+    from models import lineage
+    from models.periods import annual
+
+    period = annual(2026)
+    iso.add_training(
+        session=session, agency_code="SNGV", period=period, title="Tập huấn ISO",
+        organiser="Sở KH&CN", mode="attended", held_on=date(2026, 3, 18), person_times=2,
+        actor=web, today=TODAY,
+    )  # fmt: skip
+    for allocated in (9_000_000, 10_000_000):
+        iso.set_budget(
+            session=session, agency_code="SNGV", period=period, allocated=allocated,
+            spent=allocated, note="Tiết kiệm chi 10%", actor=web,
+        )  # fmt: skip
+    iso.add_directing_document(
+        session=session, agency_code="SNGV", period=period, number="46/KH-SNgV",
+        title="Kế hoạch ISO", issued_on=date(2026, 1, 19), actor=web, today=TODAY,
+    )  # fmt: skip
+    iso.add_own_inspection(
+        session=session, agency_code="SNGV", period=period, held_on=date(2026, 5, 12),
+        unit="Văn phòng", ref="01/BB-SNgV", actor=web, today=TODAY,
+    )  # fmt: skip
+    lineage.add_links(
+        session=session, links=[lineage.LinkIn("TTDVDN", "UB18073", "Quyết định 1/QĐ-UBND")],
+        actor=web,
+    )  # fmt: skip
 
 
 def _written_literals(name: str) -> set[str]:

@@ -25,9 +25,10 @@ def test_it_never_answers_a_server_error(app, tokens):
     # is driven by hypothesis directly.
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    # 6 of issue 5, 9 for audits, actions and objectives, 3 for management reviews,
-    # 5 for inspections, 9 for procedures, figures and dossiers, 1 for an agency's history
-    assert len(operations) == 33
+    # 6 of issue 5, 9 for audits, actions and objectives; issue 11: 3 for management reviews,
+    # 5 for inspections, 9 for procedures, figures and dossiers, 1 for an agency's history,
+    # 5 for a period's training, budget, directing documents and inspections, 2 for lineage
+    assert len(operations) == 40
     seen: Counter[tuple[str, int]] = Counter()
 
     for operation in operations:
@@ -56,5 +57,7 @@ def test_it_never_answers_a_server_error(app, tokens):
     assert (
         seen[("PATCH /api/v1/agencies/{code}", 200)] or seen[("PATCH /api/v1/agencies/{code}", 422)]
     )
+    activities = "/api/v1/agencies/{code}/activities/{period}"
+    assert seen[(f"GET {activities}", 200)] and seen[(f"POST {activities}/training", 422)]
     audits = "/api/v1/agencies/{code}/cycles/{year}/audits"
     assert seen[(f"GET {audits}", 200)] and seen[(f"POST {audits}", 422)]

@@ -134,6 +134,10 @@ PAGES: dict[str, Callable[[Page, DemoSite], None]] = {
     "audits": _go(SECRETARY, "/agencies/SNGV/2026/audits"),
     "objectives": _go(SECRETARY, "/agencies/SNGV/2026/objectives"),
     "review": _go(SECRETARY, "/agencies/SNGV/2026/review"),
+    # Seed 001's training, budget, directing documents and inspections (issue 11).
+    "activities": _go(SECRETARY, "/agencies/SNGV/activities/2021"),
+    # Phường Nam Hồng Lĩnh cites xã Thuận Lộc, which it replaced on 1/7/2025.
+    "agency_lineage": _go("admin", "/agencies/UB18118"),
     # SNGV itself is up to date; its unit TTDVDN has overdue steps, and so reminders.
     "reminder_log": _go(SECRETARY, "/agencies/TTDVDN/reminders"),
     "error_403": _go(SECRETARY, "/agencies/SCT"),

@@ -26,6 +26,8 @@ from models.db import is_busy_error, make_engine
 from models.tables import utcnow
 from models.vn_format import vn_number as shared_vn_number
 from web import (
+    activities_api,
+    activities_pages,
     api,
     dashboard_pages,
     health,
@@ -121,6 +123,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(inspections_pages.router)
     app.include_router(procedures_api.router)
     app.include_router(procedures_pages.router)
+    app.include_router(activities_api.router)
+    app.include_router(activities_pages.router)
     app.include_router(iso_web.pages_router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

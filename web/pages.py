@@ -20,6 +20,7 @@ from sqlmodel import select as orm_select
 from config.settings import Settings
 from models import agencies as agency_rules
 from models import cycles, history_text
+from models.lineage import lineage_of
 from models.logins import attempt_login
 from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step
 from models.users import end_sessions
@@ -309,8 +310,20 @@ def agency_page(
         f"{feed_token(settings, 'agency', agency.id)}.ics",
         "kind_labels": agency_rules.KIND_LABELS,
         "record_steps": RECORD_STEPS,
+        # Restructuring: what this agency replaced and what replaced it (models/lineage.py).
+        "lineage": _lineage(session, viewer, agency),
     }
     return render(request, "agency.html", ctx, viewer)
+
+
+def _lineage(session: Session, viewer: Viewer, agency: Agency) -> dict[str, list[dict[str, Any]]]:
+    """The agency's predecessors and successors; each links to its page only if it may be seen."""
+    lineage = lineage_of(session=session, agency=agency)
+    for rows in lineage.values():
+        for row in rows:
+            other = agency_rules.get_agency(session=session, code=row["code"])
+            row["visible"] = other is not None and viewer.scope.can_see(other.id)
+    return lineage
 
 
 def _history(

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from cli.common import echo_table, settings, to_json
-from cli.iso import actions, audits, events, inspections, objectives, procedures, reviews
+from cli.iso import (
+    actions,
+    activities,
+    audits,
+    events,
+    inspections,
+    lineage,
+    objectives,
+    procedures,
+    reviews,
+)
 from cli.iso.common import AsJson, refusals
 
 app = typer.Typer(no_args_is_help=True)
@@ -18,6 +28,8 @@ app.add_typer(objectives.app, name="objectives")
 app.add_typer(events.app, name="events")
 app.add_typer(inspections.app, name="inspections")
 app.add_typer(procedures.app, name="procedures")
+app.add_typer(activities.app, name="activities")
+app.add_typer(lineage.app, name="lineage")
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    from models.seed_demo import inspections, procedures
+    from models.seed_demo import activities, inspections, procedures
 
-    return [procedures.load, inspections.load]
+    return [procedures.load, activities.load, inspections.load]
 
 
 def load_seed_figures(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
