@@ -172,6 +172,8 @@ def _keys(values: object) -> set[str]:
 FIRST_FAMILIES = {
     "user", "agency", "cycle", "step", "internal_audit", "inspection", "finding",
     "corrective_action", "objective_decision", "quality_objective", "management_review", "event",
+    # issue 11: a period's training, budget, directing documents, own inspections; lineage
+    "training_course", "iso_budget", "directing_document", "own_inspection", "agency_link",
 }  # fmt: skip
 FIRST_ACTIONS = {
     "create", "created", "updated", "open", "done", "done_updated", "waived", "reopened",

@@ -98,7 +98,7 @@ def test_thuan_loc_is_linked_to_phuong_nam_hong_linh(cli, demo):
     # thành phường mới có tên gọi là phường Nam Hồng Lĩnh" (code 18118).
     old = _cli_json(cli, "lineage", "show", "XTHUANLOC")
     assert [(s["code"], s["name"], s["valid_from"]) for s in old["successors"]] == [
-        ("UB18118", "UBND Phường Nam Hồng Lĩnh", "2025-07-01")
+        ("UB18118", "UBND phường Nam Hồng Lĩnh", "2025-07-01")
     ]
     assert old["successors"][0]["basis"] == "Nghị quyết 1665/NQ-UBTVQH15 Điều 1 khoản 67"
     new = _cli_json(cli, "lineage", "show", "UB18118")
@@ -130,11 +130,6 @@ def test_loading_the_seed_figures_again_adds_nothing(session: Session, rules: Ru
     from models import seed_demo
 
     again = seed_demo.load_seed_figures(session=session, rules=rules, today=TODAY)
-    assert again == {
-        "training": 0,
-        "budgets": 0,
-        "directing_documents": 0,
-        "own_inspections": 0,
-        "links": 0,
-    }
+    mine = {"training", "budgets", "directing_documents", "own_inspections", "links"}
+    assert mine <= set(again) and set(again.values()) == {0}, again
     assert demo["directing_documents"] == 10 and demo["links"] == 1
