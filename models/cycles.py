@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from models.calendar import RuleSet, StepRule, build_rule_set, with_default_requires
+from models.calendar import MODES, RuleSet, StepRule, build_rule_set, with_default_requires
 from models.tables import (
     AGENCY,
     CYCLE,
@@ -205,6 +205,7 @@ def _open_chunk(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     waives: list[tuple[Any, str]] = []
+    facts = _facts(session, agencies, year, rules)
     for agency in agencies:
         gets: dict[str, bool] = {}
         for rule in rules.steps:
@@ -214,17 +215,14 @@ def _open_chunk(
             if not agency_exists_on(agency, nominal):
                 continue
             old = existing.get((agency.id, rule.key))
-            if not _gets(rule, agency, rules, due_by_rule, existing, gets):
+            why_not = _why_not(rule, year, facts.get(agency.id))
+            if why_not is None and not _gets(rule, agency, rules, due_by_rule, existing, gets):
                 assert rule.requires is not None  # the only other reason not to get it
+                title = rules.by_key[rule.requires].title
+                why_not = f"Năm {year} đơn vị không có bước “{title}”, nên bước này không áp dụng."
+            if why_not is not None:
                 if old is not None and old.touched_at is None and old.state == STEP_OPEN:
-                    title = rules.by_key[rule.requires].title
-                    waives.append(
-                        (
-                            old,
-                            f"Năm {year} đơn vị không có bước “{title}”, nên bước này không "
-                            "áp dụng.",
-                        )
-                    )
+                    waives.append((old, why_not))
                 continue
             wanted = {
                 "title": rule.title,
@@ -284,6 +282,31 @@ def _open_chunk(
     session.commit()
     result.created += len(inserts)
     result.updated += len(updates)
+
+
+def _facts(
+    session: Session, agencies: Sequence[Row[Any]], year: int, rules: RuleSet
+) -> dict[Any, Any]:
+    """Each agency's QMS mode and committee decisions, when a step of the calendar asks."""
+    if all(r.modes == frozenset(MODES) and r.unless_on_record is None for r in rules.steps):
+        return {}
+    from models.iso.profile import cycle_facts  # models.iso builds on this module
+
+    return cycle_facts(session=session, agencies=agencies, year=year, rules=rules)
+
+
+def _why_not(rule: StepRule, year: int, facts: Any) -> str | None:
+    """Why the agency's QMS mode or records leave this step out of its year; None if they don't."""
+    if facts is None:
+        return None
+    if facts.mode not in rule.modes:
+        doing = {"build": "xây dựng mới", "maintain": "duy trì, cải tiến"}[facts.mode]
+        return f"Năm {year} đơn vị {doing} HTQLCL, nên bước này không áp dụng."
+    if rule.unless_on_record == "steering_committee" and facts.has_committee_before(
+        rule.earliest_done(year)
+    ):
+        return "Đơn vị đã có quyết định thành lập Ban chỉ đạo ISO, nên bước này không áp dụng."
+    return None
 
 
 def _gets(
