@@ -24,7 +24,17 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import is_busy_error, make_engine
 from models.tables import utcnow
-from web import api, dashboard_pages, health, iso_api, iso_pages, log_pages, pages
+from web import (
+    api,
+    dashboard_pages,
+    health,
+    iso_api,
+    iso_pages,
+    log_pages,
+    pages,
+    profile_api,
+    profile_pages,
+)
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
 
@@ -83,7 +93,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app = FastAPI(
         title="isocycle API",
         version="1.0",
-        description="The yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
+        description="The yearly TCVN ISO 9001 cycle of a province's agencies.",
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # our own /api/docs below, on local files
         redoc_url=None,
@@ -108,6 +118,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(iso_api.router)
+    app.include_router(profile_api.router)
+    app.include_router(profile_pages.router)
     app.include_router(iso_pages.router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

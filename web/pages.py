@@ -19,7 +19,7 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles, history_text
+from models import cycles, history_text, iso
 from models.logins import attempt_login
 from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step
 from models.users import end_sessions
@@ -309,6 +309,10 @@ def agency_page(
         f"{feed_token(settings, 'agency', agency.id)}.ics",
         "kind_labels": agency_rules.KIND_LABELS,
         "record_steps": RECORD_STEPS,
+        # The QMS profile (web/profile_pages.py): the edition every line of the page names.
+        "qms": (qms := iso.get_profile(session=session, agency_code=agency.code)),
+        "standard": qms["standard"],
+        "mode_labels": iso.MODE_LABELS,
     }
     return render(request, "agency.html", ctx, viewer)
 

@@ -144,6 +144,9 @@ def _year(value: int | None, field: str, label: str, today: date) -> int | None:
 
 
 def _edition(value: str | None, field: str = "edition") -> str:
+    if value is None or not value.strip():
+        choices = ", ".join(edition_label(e) for e in EDITIONS)
+        raise IsoError(f"Chưa chọn phiên bản tiêu chuẩn; chọn {choices}.", field=field)
     text = (value or "").strip().removeprefix("TCVN").strip().removeprefix("ISO").strip()
     text = text.removeprefix("9001").strip().lstrip(":").strip()
     if text not in EDITIONS:
@@ -181,8 +184,8 @@ def set_profile(
     merged |= values
     errors: list[FieldError] = []
     checks: dict[str, Callable[[Any], Any]] = {
-        "edition": lambda v: _edition(v) if v is not None or old is None else None,
-        "mode": _mode,
+        "edition": _edition,
+        "mode": lambda v: _mode(v or "maintain"),
         "first_applied_year": lambda v: _year(v, "first_applied_year", "Năm áp dụng", today),
         "converted_year": lambda v: _year(v, "converted_year", "Năm chuyển đổi", today),
         "system_ref": lambda v: _text(v, "system_ref", "Số quyết định ban hành HTQLCL", 200),
