@@ -253,19 +253,28 @@ def _members(members: Sequence[MemberIn]) -> list[MemberIn]:
     errors: list[FieldError] = []
     out = []
     for i, m in enumerate(members):
+        row: list[FieldError] = []
+        name = title = ""
         try:
             name = _text(m.name, "name", "Họ và tên", 200, required=True) or ""
-            title = _text(m.title, "title", "Chức vụ", 200) or ""
-            role = " ".join((m.role or "").split())
-            found = next((r for r in COMMITTEE_ROLES if r.casefold() == role.casefold()), None)
-            if found is None:
-                raise IsoError(
-                    f"Vai trò «{m.role}» không có; chọn {', '.join(COMMITTEE_ROLES)}.",
-                    field="role",
-                )
-            out.append(MemberIn(name, title, found))
         except IsoError as exc:
-            errors.extend(_in_row(f"Thành viên {i + 1}", f"members.{i}", exc))
+            row.extend(exc.errors)
+        try:
+            title = _text(m.title, "title", "Chức vụ", 200) or ""
+        except IsoError as exc:
+            row.extend(exc.errors)
+        role = " ".join((m.role or "").split())
+        found = next((r for r in COMMITTEE_ROLES if r.casefold() == role.casefold()), None)
+        if found is None:
+            row.append(
+                FieldError(
+                    "role", f"Vai trò «{m.role}» không có; chọn {', '.join(COMMITTEE_ROLES)}."
+                )
+            )
+        if row:
+            errors.extend(_in_row(f"Thành viên {i + 1}", f"members.{i}", IsoError(errors=row)))
+        else:
+            out.append(MemberIn(name, title, found or role))
     if errors:
         raise IsoError(errors=errors)
     return out
