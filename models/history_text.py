@@ -18,7 +18,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.agencies import KIND_LABELS
-from models.iso import EVENT_KIND_LABELS, SEVERITY_LABELS
+from models.iso import (
+    ANNOUNCEMENT_LABELS,
+    EVENT_KIND_LABELS,
+    MODE_LABELS,
+    SEVERITY_LABELS,
+    edition_label,
+)
 from models.tables import AGENCY, STEP, HistoryEntry
 
 EMPTY = "(trống)"
@@ -100,6 +106,22 @@ FIELD_LABELS = {
     "title": "Trích yếu",
     "effective_on": "Ngày hiệu lực",
     "step": "Bước phát sinh",
+    # QMS profile, steering committee and announcements (models/iso/profile.py)
+    "edition": "Tiêu chuẩn áp dụng",
+    "mode": "Hình thức",
+    "first_applied_year": "Năm áp dụng ISO 9001:2008",
+    "converted_year": "Năm chuyển đổi sang ISO 9001:2015",
+    "system_ref": "Quyết định ban hành HTQLCL",
+    "system_issued_on": "Ngày ban hành HTQLCL",
+    "system_year": "Năm ban hành HTQLCL",
+    "scope": "Phạm vi áp dụng",
+    "decided_on": "Ngày quyết định",
+    "members": "Thành viên",
+    "basis": "Căn cứ",
+    "notice_ref": "Số văn bản thông báo",
+    "notice_on": "Ngày thông báo",
+    "notice_to": "Nơi nhận thông báo",
+    "posted_on": "Ngày niêm yết",
     **{severity: label.capitalize() for severity, label in SEVERITY_LABELS.items()},
 }
 # Where one key means something else for one kind of record.
@@ -110,6 +132,8 @@ ENTITY_LABELS = {
     "quality_objective": {"unit": "Đơn vị tính"},
     "corrective_action": {"description": "Nội dung hành động"},
     "event": {"kind": "Loại sự kiện"},
+    "steering_committee": {"title": "Chức vụ", "role": "Vai trò"},
+    "announcement": {"kind": "Loại", "edition": "Tiêu chuẩn công bố"},
     "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
 }
 ENTITY_NAMES = {
@@ -125,6 +149,9 @@ ENTITY_NAMES = {
     "quality_objective": "mục tiêu chất lượng",
     "management_review": "cuộc họp xem xét của lãnh đạo",
     "event": "sự kiện",
+    "qms_profile": "hồ sơ HTQLCL",
+    "steering_committee": "quyết định Ban chỉ đạo ISO",
+    "announcement": "quyết định công bố",
 }
 ACTION_VERBS = {
     "open": "mở",
@@ -237,8 +264,16 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
     if key == "severity":
         return SEVERITY_LABELS.get(value, str(value))
     if key == "kind":
-        labels = EVENT_KIND_LABELS if entity == "event" else KIND_LABELS
-        return labels.get(value, str(value))
+        labels = {"event": EVENT_KIND_LABELS, "announcement": ANNOUNCEMENT_LABELS}
+        return labels.get(entity, KIND_LABELS).get(value, str(value))
+    if key == "mode":
+        return MODE_LABELS.get(value, str(value))
+    if key == "edition":
+        return edition_label(str(value))
+    if key.endswith("_year") and isinstance(value, int):
+        return str(value)  # a year, not a quantity: 2018, never "2.018"
+    if key == "role" and entity == "steering_committee":
+        return str(value)
     if key == "role":
         return ROLE_LABELS.get(value, str(value))
     if key == "comparison":

@@ -424,3 +424,17 @@ def test_the_agency_page_shows_its_edition_and_the_profile_form_records(client, 
     # A province-wide page names the standard without a year.
     dashboard = client.get("/dashboard").text
     assert "TCVN ISO 9001:20" not in dashboard and "TCVN ISO 9001" in dashboard
+
+
+def test_profile_history_reads_as_vietnamese(session, province):
+    from models import history_text
+
+    for values in ({"edition": "2008", "first_applied_year": 2009}, {"edition": "2015"}):
+        iso.set_profile(session=session, agency_code="SNGV", values=values, actor="t", today=TODAY)
+    recorded, updated = entries(session, "SNGV", "qms_profile")
+    told = history_text.describe(updated)
+    assert "hồ sơ HTQLCL" in told.sentence
+    changes = "; ".join(str(c) for c in told.changes)
+    assert "TCVN ISO 9001:2008" in changes and "TCVN ISO 9001:2015" in changes
+    first = "; ".join(str(c) for c in history_text.describe(recorded).changes)
+    assert "2009" in first and "2.009" not in first and "maintain" not in first
