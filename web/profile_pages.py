@@ -27,7 +27,7 @@ from web.pages import (
 
 router = APIRouter(include_in_schema=False)
 
-MEMBER_ROWS = 8  # blank member rows on the committee form; blank rows are skipped
+MEMBER_ROWS = 6  # blank member rows on the committee form; blank rows are skipped
 
 
 class FormError(Exception):
