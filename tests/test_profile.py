@@ -438,3 +438,40 @@ def test_profile_history_reads_as_vietnamese(session, province):
     assert "TCVN ISO 9001:2008" in changes and "TCVN ISO 9001:2015" in changes
     first = "; ".join(str(c) for c in history_text.describe(recorded).changes)
     assert "2009" in first and "2.009" not in first and "maintain" not in first
+
+
+@pytest.mark.parametrize(
+    ("decided_on", "gets_step"),
+    [
+        (date(2025, 9, 30), False),  # before the 2026 step's window (from 1/10/2025): on record
+        (date(2025, 10, 1), True),  # the window's first day: it is the 2026 step's own decision
+        (date(2025, 12, 31), True),  # 31/12 → 1/1: still the decision for 2026
+    ],
+)
+def test_the_committee_steps_window_decides_at_its_edges(
+    session, province, rules, decided_on, gets_step
+):
+    iso.record_committee(
+        session=session,
+        agency_code="SCT",
+        ref="1/QĐ-SCT",
+        decided_on=decided_on,
+        members=[],
+        actor="t",
+        today=TODAY,
+    )
+    open_cycle(session=session, year=2026, rules=rules)
+    assert ("steering_committee" in step_keys(session, "SCT", 2026)) is gets_step
+    if gets_step:
+        # Opened after the decision: `profile` completes it when the decision is entered again.
+        iso.record_committee(
+            session=session,
+            agency_code="SCT",
+            ref="1/QĐ-SCT",
+            decided_on=decided_on,
+            members=[iso.MemberIn("Nguyễn Văn A", "Giám đốc Sở", "Trưởng ban")],
+            actor="t",
+            today=TODAY,
+        )
+        step = find_step(session=session, agency_code="SCT", year=2026, key="steering_committee")
+        assert (step.state, step.done_on) == ("done", decided_on)
