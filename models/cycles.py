@@ -241,6 +241,7 @@ def _open_chunk(
                         "state": STEP_OPEN,
                         "created_at": now,
                         **wanted,
+                        **_done_by_record(rule, year, facts.get(agency.id), actor, now),
                     }
                 )
             elif all(getattr(old, k) == v for k, v in wanted.items()):
@@ -267,6 +268,7 @@ def _open_chunk(
         result.waived += len(waives)
     if inserts:
         session.execute(insert(Step), inserts)
+        _record_done_by_record(session, year, [i for i in inserts if i["state"] == STEP_DONE])
     if updates:
         session.connection().execute(
             update(STEP)
@@ -307,6 +309,55 @@ def _why_not(rule: StepRule, year: int, facts: Any) -> str | None:
     ):
         return "Đơn vị đã có quyết định thành lập Ban chỉ đạo ISO, nên bước này không áp dụng."
     return None
+
+
+def _done_by_record(
+    rule: StepRule, year: int, facts: Any, actor: str, now: datetime
+) -> dict[str, Any]:
+    """A new step that a record already answers is created done with it: a committee decision
+    issued within the step's window (from its earliest date to the end of its year)."""
+    if facts is None or rule.unless_on_record != "steering_committee":
+        return {}
+    found = facts.committee_between(rule.earliest_done(year), date(year, 12, 31))
+    if found is None:
+        return {}
+    done_on, ref = found
+    return {
+        "state": STEP_DONE,
+        "done_on": done_on,
+        "ref": ref,
+        "done_by": actor,
+        "done_at": now,
+        "touched_at": now,
+    }
+
+
+def _record_done_by_record(session: Session, year: int, done: list[dict[str, Any]]) -> None:
+    """The history entry of each step created done by its record (committed by the caller)."""
+    if not done:
+        return
+    session.execute(
+        insert(HistoryEntry),
+        [
+            {
+                "id": uuid.uuid4(),
+                "at": row["done_at"],
+                "actor": row["done_by"],
+                "agency_id": row["agency_id"],
+                "year": year,
+                "entity": "step",
+                "entity_id": row["key"],
+                "action": "done",
+                "old": {"state": STEP_OPEN},
+                "new": {
+                    "state": STEP_DONE,
+                    "done_on": row["done_on"].isoformat(),
+                    "ref": row["ref"],
+                },
+            }
+            for row in done
+        ],
+    )
 
 
 def _gets(

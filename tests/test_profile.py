@@ -463,15 +463,8 @@ def test_the_committee_steps_window_decides_at_its_edges(
     open_cycle(session=session, year=2026, rules=rules)
     assert ("steering_committee" in step_keys(session, "SCT", 2026)) is gets_step
     if gets_step:
-        # Opened after the decision: `profile` completes it when the decision is entered again.
-        iso.record_committee(
-            session=session,
-            agency_code="SCT",
-            ref="1/QĐ-SCT",
-            decided_on=decided_on,
-            members=[iso.MemberIn("Nguyễn Văn A", "Giám đốc Sở", "Trưởng ban")],
-            actor="t",
-            today=TODAY,
-        )
+        # Opened after the decision was recorded: the step is created done by it, with history.
         step = find_step(session=session, agency_code="SCT", year=2026, key="steering_committee")
-        assert (step.state, step.done_on) == ("done", decided_on)
+        assert (step.state, step.done_on, step.ref) == ("done", decided_on, "1/QĐ-SCT")
+        done = [h for h in entries(session, "SCT", "step") if h.entity_id == "steering_committee"]
+        assert [(h.action, h.new["ref"]) for h in done] == [("done", "1/QĐ-SCT")]

@@ -659,10 +659,14 @@ class CycleFacts:
     """What opening a year needs to know of an agency: its mode and committee decision dates."""
 
     mode: str
-    committee_dates: tuple[date, ...]
+    committees: tuple[tuple[date, str], ...]  # (decided_on, number), oldest first
 
     def has_committee_before(self, day: date) -> bool:
-        return any(d < day for d in self.committee_dates)
+        return any(d < day for d, _ in self.committees)
+
+    def committee_between(self, first: date, last: date) -> tuple[date, str] | None:
+        """The first committee decision dated from `first` to `last`, as (date, number)."""
+        return next(((d, ref) for d, ref in self.committees if first <= d <= last), None)
 
 
 def cycle_facts(
@@ -675,12 +679,14 @@ def cycle_facts(
     modes: dict[uuid.UUID, str] = dict(
         session.execute(select(p.agency_id, p.mode).where(p.agency_id.in_(ids))).tuples().all()
     )
-    dates: dict[uuid.UUID, list[date]] = {}
+    dates: dict[uuid.UUID, list[tuple[date, str]]] = {}
     c = COMMITTEE.c
-    for agency_id, day in session.execute(
-        select(c.agency_id, c.decided_on).where(c.agency_id.in_(ids))
+    for agency_id, day, ref in session.execute(
+        select(c.agency_id, c.decided_on, c.ref)
+        .where(c.agency_id.in_(ids))
+        .order_by(c.decided_on, c.ref)
     ):
-        dates.setdefault(agency_id, []).append(day)
+        dates.setdefault(agency_id, []).append((day, ref))
     out = {}
     for a in agencies:
         new = a.valid_from is not None and date(year, 1, 1) < a.valid_from <= date(year, 12, 31)
