@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from models.calendar import MODES, RuleSet, StepRule, build_rule_set, with_default_requires
+from models.calendar import RuleSet, StepRule, build_rule_set, with_default_requires
+from models.step_facts import done_by_record, facts_for, record_done_by_record, why_not_for
 from models.tables import (
     AGENCY,
     CYCLE,
@@ -205,7 +206,7 @@ def _open_chunk(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     waives: list[tuple[Any, str]] = []
-    facts = _facts(session, agencies, year, rules)
+    facts = facts_for(session, agencies, year, rules)
     for agency in agencies:
         gets: dict[str, bool] = {}
         for rule in rules.steps:
@@ -215,7 +216,7 @@ def _open_chunk(
             if not agency_exists_on(agency, nominal):
                 continue
             old = existing.get((agency.id, rule.key))
-            why_not = _why_not(rule, year, facts.get(agency.id))
+            why_not = why_not_for(rule, year, facts.get(agency.id))
             if why_not is None and not _gets(rule, agency, rules, due_by_rule, existing, gets):
                 assert rule.requires is not None  # the only other reason not to get it
                 title = rules.by_key[rule.requires].title
@@ -241,7 +242,7 @@ def _open_chunk(
                         "state": STEP_OPEN,
                         "created_at": now,
                         **wanted,
-                        **_done_by_record(rule, year, facts.get(agency.id), actor, now),
+                        **done_by_record(rule, year, facts.get(agency.id), actor, now),
                     }
                 )
             elif all(getattr(old, k) == v for k, v in wanted.items()):
@@ -268,7 +269,7 @@ def _open_chunk(
         result.waived += len(waives)
     if inserts:
         session.execute(insert(Step), inserts)
-        _record_done_by_record(session, year, [i for i in inserts if i["state"] == STEP_DONE])
+        record_done_by_record(session, year, [i for i in inserts if i["state"] == STEP_DONE])
     if updates:
         session.connection().execute(
             update(STEP)
@@ -284,80 +285,6 @@ def _open_chunk(
     session.commit()
     result.created += len(inserts)
     result.updated += len(updates)
-
-
-def _facts(
-    session: Session, agencies: Sequence[Row[Any]], year: int, rules: RuleSet
-) -> dict[Any, Any]:
-    """Each agency's QMS mode and committee decisions, when a step of the calendar asks."""
-    if all(r.modes == frozenset(MODES) and r.unless_on_record is None for r in rules.steps):
-        return {}
-    from models.iso.profile import cycle_facts  # models.iso builds on this module
-
-    return cycle_facts(session=session, agencies=agencies, year=year, rules=rules)
-
-
-def _why_not(rule: StepRule, year: int, facts: Any) -> str | None:
-    """Why the agency's QMS mode or records leave this step out of its year; None if they don't."""
-    if facts is None:
-        return None
-    if facts.mode not in rule.modes:
-        doing = {"build": "xây dựng mới", "maintain": "duy trì, cải tiến"}[facts.mode]
-        return f"Năm {year} đơn vị {doing} HTQLCL, nên bước này không áp dụng."
-    if rule.unless_on_record == "steering_committee" and facts.has_committee_before(
-        rule.earliest_done(year)
-    ):
-        return "Đơn vị đã có quyết định thành lập Ban chỉ đạo ISO, nên bước này không áp dụng."
-    return None
-
-
-def _done_by_record(
-    rule: StepRule, year: int, facts: Any, actor: str, now: datetime
-) -> dict[str, Any]:
-    """A new step that a record already answers is created done with it: a committee decision
-    issued within the step's window (from its earliest date to the end of its year)."""
-    if facts is None or rule.unless_on_record != "steering_committee":
-        return {}
-    found = facts.committee_between(rule.earliest_done(year), date(year, 12, 31))
-    if found is None:
-        return {}
-    done_on, ref = found
-    return {
-        "state": STEP_DONE,
-        "done_on": done_on,
-        "ref": ref,
-        "done_by": actor,
-        "done_at": now,
-        "touched_at": now,
-    }
-
-
-def _record_done_by_record(session: Session, year: int, done: list[dict[str, Any]]) -> None:
-    """The history entry of each step created done by its record (committed by the caller)."""
-    if not done:
-        return
-    session.execute(
-        insert(HistoryEntry),
-        [
-            {
-                "id": uuid.uuid4(),
-                "at": row["done_at"],
-                "actor": row["done_by"],
-                "agency_id": row["agency_id"],
-                "year": year,
-                "entity": "step",
-                "entity_id": row["key"],
-                "action": "done",
-                "old": {"state": STEP_OPEN},
-                "new": {
-                    "state": STEP_DONE,
-                    "done_on": row["done_on"].isoformat(),
-                    "ref": row["ref"],
-                },
-            }
-            for row in done
-        ],
-    )
 
 
 def _gets(
