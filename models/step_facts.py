@@ -21,7 +21,9 @@ def facts_for(
     """Each agency's QMS mode and committee decisions, when a step of the calendar asks."""
     if all(r.modes == frozenset(MODES) and r.unless_on_record is None for r in rules.steps):
         return {}
-    from models.iso.profile import cycle_facts  # models.iso builds on models.cycles, which needs this
+    from models.iso.profile import (
+        cycle_facts,  # models.iso builds on models.cycles, which needs this
+    )
 
     return cycle_facts(session=session, agencies=agencies, year=year, rules=rules)
 
