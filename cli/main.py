@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from models.tables import Step
 
 app = typer.Typer(
-    help="isocycle: the yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
+    help="isocycle: the yearly TCVN ISO 9001 cycle of a province's agencies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain help and errors: formatting them with rich would import it, a third of `--help`.

@@ -25,6 +25,14 @@ AGENCY_KINDS = (
 )
 
 
+# How an agency runs its QMS in a year (QĐ 19/2014 Art. 4): building a new system (xây dựng mới,
+# Art. 4.1-4.3) or maintaining and improving one (duy trì, cải tiến, Art. 4.4).
+MODES = ("build", "maintain")
+# Records a step may depend on: `unless_on_record = "steering_committee"` gives the step only to
+# an agency with no such record issued before the step's window opens (models/iso/profile.py).
+RECORD_CONDITIONS = ("steering_committee",)
+
+
 class CalendarError(ValueError):
     """A calendar file that cannot be used; the message names the file and the field."""
 
@@ -50,6 +58,10 @@ class StepRule:
     # The type of the document that proves the step, as its number writes it: "KH" in
     # "46/KH-SNgV" (kế hoạch), "QĐ" (quyết định), "BC" (báo cáo), "BB" (biên bản).
     document: str | None = None
+    # The QMS modes (MODES) whose agencies get this step; both by default.
+    modes: frozenset[str] = frozenset(MODES)
+    # A record (RECORD_CONDITIONS) whose presence makes the step unnecessary.
+    unless_on_record: str | None = None
 
     def nominal_due(self, year: int) -> date:
         return date(year, self.month, self.day)
@@ -123,6 +135,10 @@ class RuleSet:
     working: WorkingCalendar
     # The calendar as data (JSON-friendly), so a year opened with an override keeps it.
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The mode of an agency with no QMS profile: `new_agency_mode` if it came into operation
+    # during the cycle year (a ward formed on 1/7/2025 builds), else `default_mode`.
+    default_mode: str = "maintain"
+    new_agency_mode: str = "build"
 
     @cached_property
     def by_key(self) -> Mapping[str, StepRule]:
@@ -229,6 +245,14 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
             raise CalendarError(
                 f'{where}.document: a document type such as "KH" or "QĐ", not {document!r}'
             )
+        modes = spec.get("modes", list(MODES))
+        if not isinstance(modes, list) or not modes or set(modes) - set(MODES):
+            raise CalendarError(f"{where}.modes: must be a non-empty list of {', '.join(MODES)}")
+        unless = str(spec.get("unless_on_record") or "").strip() or None
+        if unless is not None and unless not in RECORD_CONDITIONS:
+            raise CalendarError(
+                f"{where}.unless_on_record: {unless!r} is not one of {', '.join(RECORD_CONDITIONS)}"
+            )
         steps.append(
             StepRule(
                 key=str(key),
@@ -244,6 +268,8 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
                 ),
                 requires=str(spec.get("requires") or "").strip() or None,
                 document=document,
+                modes=frozenset(modes),
+                unless_on_record=unless,
             )
         )
     _check_requires(steps, source)
@@ -253,12 +279,18 @@ def build_rule_set(data: Mapping[str, Any], source: str = "calendar") -> RuleSet
             data.get("extra_working_days", []), f"{source}: extra_working_days"
         ),
     )
+    mode_of = {}
+    for key, default in (("default_mode", "maintain"), ("new_agency_mode", "build")):
+        mode_of[key] = str(data.get(key, default))
+        if mode_of[key] not in MODES:
+            raise CalendarError(f"{source}: {key}: must be one of {', '.join(MODES)}")
     return RuleSet(
         name=str(data.get("name", "custom")),
         version=str(data.get("version", "0")),
         steps=tuple(steps),
         working=working,
         data=_jsonable(data),
+        **mode_of,
     )
 
 

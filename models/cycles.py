@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
 from models.calendar import RuleSet, StepRule, build_rule_set, with_default_requires
+from models.step_facts import done_by_record, facts_for, record_done_by_record, why_not_for
 from models.tables import (
     AGENCY,
     CYCLE,
@@ -211,6 +212,7 @@ def _open_chunk(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     waives: list[tuple[Any, str]] = []
+    facts = facts_for(session, agencies, year, rules)
     for agency in agencies:
         gets: dict[str, bool] = {}
         for rule in rules.steps:
@@ -220,17 +222,14 @@ def _open_chunk(
             if not agency_exists_on(agency, nominal):
                 continue
             old = existing.get((agency.id, rule.key))
-            if not _gets(rule, agency, rules, due_by_rule, existing, gets):
+            why_not = why_not_for(rule, year, facts.get(agency.id))
+            if why_not is None and not _gets(rule, agency, rules, due_by_rule, existing, gets):
                 assert rule.requires is not None  # the only other reason not to get it
+                title = rules.by_key[rule.requires].title
+                why_not = f"Năm {year} đơn vị không có bước “{title}”, nên bước này không áp dụng."
+            if why_not is not None:
                 if old is not None and old.touched_at is None and old.state == STEP_OPEN:
-                    title = rules.by_key[rule.requires].title
-                    waives.append(
-                        (
-                            old,
-                            f"Năm {year} đơn vị không có bước “{title}”, nên bước này không "
-                            "áp dụng.",
-                        )
-                    )
+                    waives.append((old, why_not))
                 continue
             wanted = {
                 "title": rule.title,
@@ -249,6 +248,7 @@ def _open_chunk(
                         "state": STEP_OPEN,
                         "created_at": now,
                         **wanted,
+                        **done_by_record(rule, year, facts.get(agency.id), actor, now),
                     }
                 )
             elif all(getattr(old, k) == v for k, v in wanted.items()):
@@ -275,6 +275,7 @@ def _open_chunk(
         result.waived += len(waives)
     if inserts:
         session.execute(insert(Step), inserts)
+        record_done_by_record(session, year, [i for i in inserts if i["state"] == STEP_DONE])
     if updates:
         session.connection().execute(
             update(STEP)

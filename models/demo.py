@@ -223,6 +223,8 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
     claim_database(session)
     imported = upsert_agencies(session=session, header=demo_rows()[0], data=demo_rows()[1])
     counts = {"agencies": imported.created + imported.updated + imported.unchanged}
+    # Before the years open: a steering committee on record decides whether a year has its step.
+    counts |= seed_demo.load_before_cycles(session=session, today=today)
     years = sorted({*seed_demo.SEED_YEARS, today.year - 1, today.year})
     for year in years:
         counts[f"steps_{year}"] = open_cycle(
@@ -246,6 +248,8 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
         for step in steps:
             if codes[step.agency_id] in with_records and step.step_type in RECORD_STEPS:
                 continue  # completed (or left open) by the records, not by chance
+            if codes[step.agency_id] in seed_demo.SEED_AGENCIES and step.step_type in SEED_STEPS:
+                continue  # completed by the seed's own decisions (models/seed_demo/profile.py)
             roll = _pick(f"{codes[step.agency_id]}:{year}:{step.key}", 12)
             if roll >= 10 and year == today.year:
                 continue  # left open: overdue
@@ -306,6 +310,8 @@ RECORD_STEPS = {
     "quality_objectives",
     "objectives_review",
 }
+# The calendar steps that the seed agencies' committee and announcement decisions complete.
+SEED_STEPS = {"steering_committee", "build_committee", "announce"}
 DEMO_OBJECTIVES = [
     ("Tỷ lệ hồ sơ TTHC giải quyết đúng hạn", ">=", 98.0, "%"),
     ("Tỷ lệ hài lòng của tổ chức, cá nhân", ">=", 90.0, "%"),

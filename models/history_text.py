@@ -25,7 +25,15 @@ from sqlmodel import Session
 
 from config.settings import CONFIG_DIR
 from models.agencies import KIND_LABELS
-from models.iso import EVENT_KIND_LABELS, FORM_LABELS, PROCEDURE_KIND_LABELS, SEVERITY_LABELS
+from models.iso import (
+    ANNOUNCEMENT_LABELS,
+    EVENT_KIND_LABELS,
+    FORM_LABELS,
+    MODE_LABELS,
+    PROCEDURE_KIND_LABELS,
+    SEVERITY_LABELS,
+    edition_label,
+)
 from models.tables import AGENCY, STEP, HistoryEntry
 from models.vn_format import vn_number
 
@@ -118,12 +126,19 @@ def read_labels(directory: Path = HISTORY_DIR) -> Labels:
         "models",
         "",
     )
-    own_kinds = {"event": EVENT_KIND_LABELS, "procedure": PROCEDURE_KIND_LABELS}
+    own_kinds = {
+        "event": EVENT_KIND_LABELS,
+        "procedure": PROCEDURE_KIND_LABELS,
+        "announcement": ANNOUNCEMENT_LABELS,
+    }
     _merge(
         raw,
         {"entities": {e: {"values": {"kind": dict(k)}} for e, k in own_kinds.items()}},
         "models",
         "",
+    )
+    _merge(
+        raw, {"entities": {"qms_profile": {"values": {"mode": dict(MODE_LABELS)}}}}, "models", ""
     )
     severity_keys = {k: v.capitalize() for k, v in SEVERITY_LABELS.items()}
     _merge(raw, {"fields": severity_keys}, "models", "")
@@ -255,6 +270,12 @@ def value_text(key: str, value: Any, entity: str = "", names: HistoryNames | Non
         return found.yes if value else found.no
     if key in ("allocated", "spent") and isinstance(value, int):
         return f"{vn_number(value)} đồng"
+    if key == "edition":
+        return edition_label(str(value))
+    if key.endswith("_year") and isinstance(value, int):
+        return str(value)  # a year, not a quantity: 2018, never "2.018"
+    if key == "role" and entity == "steering_committee":
+        return str(value)  # the committee role is the decision's own words
     if isinstance(value, str) and (word := _value_word(key, value, entity)) is not None:
         return word
     if key == "parent_id":

@@ -95,8 +95,12 @@ def test_it_opens_steps_only_while_an_agency_exists(session, rules):
         "steering_committee",
     ]
     # No objectives_review: the ward had no quality_objectives step (due 15/02/2025) to review.
+    # Formed during the year, it builds its QMS: build and announce steps, no maintenance plan.
     assert keys["UB18115"] == [
+        "announce",
         "annual_report",
+        "build_committee",
+        "build_plan",
         "corrective_actions",
         "internal_audit",
         "management_review",

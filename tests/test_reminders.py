@@ -151,7 +151,7 @@ def test_it_sends_one_vietnamese_digest_per_recipient(session, opened_2026, sett
     for part in (text, html):
         assert "Kính gửi Nguyễn Thị Hà" in part
         assert "Đánh giá nội bộ" in part
-        assert "Kiện toàn Ban chỉ đạo ISO, thư ký ISO" in part
+        assert "Thành lập Ban chỉ đạo ISO, cử thư ký ISO" in part
         assert "15/10/2026" in part and "quá hạn 12 ngày" in part
         assert audit_link in part
         assert "thư ký ISO (đầu mối) của Sở Ngoại vụ" in part

@@ -57,9 +57,12 @@ def test_a_ward_formed_on_1_july_gets_no_review_of_objectives_it_never_issued(
 ):
     open_cycle(session=session, year=2025, rules=rules)
     assert keys(session, "P-THANHSEN") == {
+        "build_plan",
+        "build_committee",
         "internal_audit",
         "management_review",
         "corrective_actions",
+        "announce",
         "annual_report",
     }
     # 352 days after objectives_review's deadline (15/12/2025): nobody is reminded of it.

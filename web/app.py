@@ -37,6 +37,8 @@ from web import (
     pages,
     procedures_api,
     procedures_pages,
+    profile_api,
+    profile_pages,
 )
 from web import iso as iso_web
 from web.deps import Clock, LoginRequired
@@ -94,7 +96,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app = FastAPI(
         title="isocycle API",
         version="1.0",
-        description="The yearly TCVN ISO 9001:2015 cycle of a province's agencies.",
+        description="The yearly TCVN ISO 9001 cycle of a province's agencies.",
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # our own /api/docs below, on local files
         redoc_url=None,
@@ -119,6 +121,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(iso_web.api_router)
+    app.include_router(profile_api.router)
+    app.include_router(profile_pages.router)
     app.include_router(inspections_api.router)
     app.include_router(inspections_pages.router)
     app.include_router(procedures_api.router)

@@ -19,7 +19,7 @@ from sqlmodel import select as orm_select
 
 from config.settings import Settings
 from models import agencies as agency_rules
-from models import cycles, history_text
+from models import cycles, history_text, iso
 from models.lineage import lineage_of
 from models.logins import attempt_login
 from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step
@@ -312,6 +312,10 @@ def agency_page(
         "record_steps": RECORD_STEPS,
         # Restructuring: what this agency replaced and what replaced it (models/lineage.py).
         "lineage": _lineage(session, viewer, agency),
+        # The QMS profile (web/profile_pages.py): the edition every line of the page names.
+        "qms": (qms := iso.get_profile(session=session, agency_code=agency.code)),
+        "standard": qms["standard"],
+        "mode_labels": iso.MODE_LABELS,
     }
     return render(request, "agency.html", ctx, viewer)
 

@@ -1,4 +1,4 @@
-"""`isocycle audit|actions|review|objectives|events|procedures|history`: the ISO cycle in depth."""
+"""`isocycle audit|actions|review|objectives|events|profile|...|history`: the ISO records."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cli.iso import (
     lineage,
     objectives,
     procedures,
+    profile,
     reviews,
 )
 from cli.iso.common import AsJson, refusals
@@ -30,6 +31,7 @@ app.add_typer(inspections.app, name="inspections")
 app.add_typer(procedures.app, name="procedures")
 app.add_typer(activities.app, name="activities")
 app.add_typer(lineage.app, name="lineage")
+app.add_typer(profile.app, name="profile")
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -38,7 +38,9 @@ app = typer.Typer(
 
 @app.command("add")
 def events_add(
-    kind: Annotated[str, typer.Argument(help="legal_change, scope_change or leadership_change.")],
+    kind: Annotated[
+        str, typer.Argument(help="legal_change, scope_change, leadership_change or restructuring.")
+    ],
     number: Annotated[str, typer.Option("--number", help="Document number.")],
     effective: Annotated[str, typer.Option("--effective", help="Effective date.")],
     agencies: Annotated[

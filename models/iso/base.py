@@ -67,11 +67,12 @@ SEVERITY_ALIASES = {
 AUDIT_KINDS = ("internal", "inspection")
 COMPARISONS = (">=", "<=", "=", ">", "<")
 COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "==": "="}
-EVENT_KINDS = ("legal_change", "scope_change", "leadership_change")
+EVENT_KINDS = ("legal_change", "scope_change", "leadership_change", "restructuring")
 EVENT_KIND_LABELS = {
     "legal_change": "Văn bản pháp luật thay đổi",
     "scope_change": "Điều chỉnh phạm vi áp dụng",
     "leadership_change": "Thay đổi lãnh đạo",
+    "restructuring": "Sắp xếp, tổ chức lại đơn vị",
 }
 # Event kind → (step type, title prefix, legal basis) of the step each affected agency gets.
 EVENT_STEPS = {
@@ -89,6 +90,12 @@ EVENT_STEPS = {
         "steering_committee_reform",
         "Kiện toàn Ban chỉ đạo ISO",
         "TT 26/2014/TT-BKHCN Điều 7.2b",
+    ),
+    # A merged or re-organised unit re-announces its QMS for its new scope (domain.md §2.1 #12).
+    "restructuring": (
+        "re_announcement",
+        "Công bố lại HTQLCL sau sắp xếp, tổ chức lại theo",
+        "QĐ 19/2014/QĐ-TTg Điều 4.4c",
     ),
 }
 # The steps an action owns; models.cycles refuses to complete them by hand.
@@ -177,6 +184,7 @@ class IsoRules:
             "legal_change": Offset(months=3),
             "scope_change": Offset(days=30),
             "leadership_change": Offset(days=30),
+            "restructuring": Offset(days=30),
         }
         return (self.events or {}).get(kind, defaults[kind])
 

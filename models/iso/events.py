@@ -90,7 +90,8 @@ def record_event(
     """Record an event and give every affected agency its step, in bulk and all or nothing.
 
     - legal_change → procedure_update:NUMBER, due effective date + 3 months (calendar months);
-      scope_change → re_announcement:NUMBER; leadership_change → steering_committee_reform:NUMBER.
+      scope_change and restructuring → re_announcement:NUMBER; leadership_change →
+      steering_committee_reform:NUMBER.
     - The due date is moved to the next working day; the step belongs to the effective year.
     - Refuses an unknown kind, an unknown agency (naming every one), or a number already recorded.
     """
@@ -127,6 +128,19 @@ def record_event(
     due = working.on_or_after(nominal)
     key = f"{step_type}:{ref}"
     year = effective_on.year
+    taken = session.execute(
+        select(a.code)
+        .join_from(STEP, AGENCY, STEP.c.agency_id == a.id)
+        .where(STEP.c.key == key, STEP.c.year == year, a.id.in_(list(ids.values())))
+    ).scalars()
+    clash = sorted(taken)
+    if clash:
+        # A scope change and a restructuring both start a re-announcement step named by number.
+        raise IsoError(
+            f"Đơn vị {', '.join(clash)} đã có bước «{key}» năm {year}; số văn bản «{ref}» đã "
+            "được dùng cho một sự kiện khác.",
+            field="number",
+        )
     event = Event(
         kind=kind, number=ref, title=title_text, effective_on=effective_on, created_by=actor
     )

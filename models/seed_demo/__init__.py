@@ -27,9 +27,16 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    from models.seed_demo import activities, inspections, procedures
+    from models.seed_demo import activities, inspections, procedures, profile
 
-    return [procedures.load, activities.load, inspections.load]
+    return [profile.load, procedures.load, activities.load, inspections.load]
+
+
+def load_before_cycles(*, session: Session, today: date) -> dict[str, int]:
+    """Enter the seed records that decide which steps a year gets, before the years open."""
+    from models.seed_demo import profile
+
+    return profile.load_before_cycles(session=session, today=today)
 
 
 def load_seed_figures(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
