@@ -320,21 +320,21 @@ def test_unknown_records_fields_and_actions_still_read_as_vietnamese():
 
 
 ANNOUNCEMENT_TOML = """
-[entities.announcement]
+[entities.example_notice]
 name = "quyết định công bố HTQLCL"
-[entities.announcement.fields]
+[entities.example_notice.fields]
 decision_number = "Số quyết định công bố"
 decided_on = "Ngày quyết định"
 notified_on = "Ngày gửi thông báo đến Sở KH&CN"
-[entities.announcement.fields.posted]
+[entities.example_notice.fields.posted]
 label = "Niêm yết tại trụ sở"
 yes = "đã niêm yết"
 no = "chưa niêm yết"
-[entities.announcement.values.reason]
+[entities.example_notice.values.reason]
 restructuring = "sắp xếp đơn vị hành chính"
-[entities.announcement.fields.reason]
+[entities.example_notice.fields.reason]
 label = "Lý do công bố lại"
-[entities.announcement.sentences]
+[entities.example_notice.sentences]
 recorded = "{who} ghi nhận quyết định công bố HTQLCL số {decision_number} ngày {decided_on}"
 """
 
@@ -349,10 +349,10 @@ def _with_family(tmp_path: Path, name: str, text: str) -> Path:
 def test_a_new_record_family_adds_its_words_in_one_file(tmp_path, monkeypatch):
     from models import history_text
 
-    directory = _with_family(tmp_path, "announcements.toml", ANNOUNCEMENT_TOML)
+    directory = _with_family(tmp_path, "example_notices.toml", ANNOUNCEMENT_TOML)
     monkeypatch.setattr(history_text, "labels", lambda: read_labels(directory))
     entry = HistoryEntry(
-        actor="web:sec", entity="announcement", entity_id="25/QĐ-SNgV", action="recorded",
+        actor="web:sec", entity="example_notice", entity_id="25/QĐ-SNgV", action="recorded",
         year=2021, old=None,
         new={"decision_number": "25/QĐ-SNgV", "decided_on": "2021-07-16",
              "notified_on": "2021-07-20", "posted": True, "reason": "restructuring",
@@ -371,7 +371,7 @@ def test_a_new_record_family_adds_its_words_in_one_file(tmp_path, monkeypatch):
     # The same entry without the family's file: readable, and reported as unlabelled.
     monkeypatch.undo()
     assert describe(entry).sentence == "sec ghi nhận bản ghi 25/QĐ-SNgV"
-    assert "entity announcement" in missing_labels([entry])
+    assert "entity example_notice" in missing_labels([entry])
 
 
 def test_two_files_cannot_give_one_key_different_words(tmp_path):
