@@ -45,6 +45,9 @@ PREREQUISITES = {"management_review": "internal_audit"}
 # Steps that stand for a record (a corrective action and its effectiveness check): they follow
 # the record (models/iso.py) and are never completed or waived by hand.
 MANAGED_STEP_TYPES = ("corrective_action", "action_verification")
+# Report steps: done when the recipient records receipt (models/iso/reporting.py), never by the
+# sender, from the CLI, a page, the API or a one-click link.
+RECEIPT_STEP_TYPES = ("six_month_report", "annual_report", "ad_hoc_report")
 # The year's corrective_actions step is done only when all of the agency's actions are.
 ROLLUP_STEPS = {"corrective_actions": MANAGED_STEP_TYPES}
 
@@ -478,6 +481,12 @@ def check_by_hand(*, session: Session, step: Step) -> None:
             f"{step.key} follows its corrective action: record it with `isocycle actions done` "
             "or `isocycle actions verify` (or on the audits page), not by hand"
         )
+    if step.step_type in RECEIPT_STEP_TYPES:
+        raise StepError(
+            f"«{step.title}» không thể tự đánh dấu hoàn thành: báo cáo được tính là đã gửi khi "
+            "đơn vị nhận ghi nhận đã nhận được. Hãy gửi báo cáo (trang Báo cáo hoặc "
+            "`isocycle reports submit`); đơn vị nhận sẽ ghi nhận ngày nhận."
+        )
     parts = ROLLUP_STEPS.get(step.step_type)
     if parts is None:
         return
@@ -496,6 +505,11 @@ def check_by_hand(*, session: Session, step: Step) -> None:
             f"{step.key}: {open_parts} corrective-action step(s) of {step.year} are still open; "
             "it is done when every action is done and verified"
         )
+
+
+def year_is_open(*, session: Session, year: int) -> bool:
+    """True if the year's cycle has been opened."""
+    return session.execute(select(CYCLE.c.id).where(CYCLE.c.year == year)).first() is not None
 
 
 def earliest_done(*, session: Session, step: Step) -> date:
