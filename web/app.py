@@ -24,7 +24,16 @@ import models.all_tables  # noqa: F401  (every table is known before the first q
 from config.settings import Settings
 from models.db import is_busy_error, make_engine
 from models.tables import utcnow
-from web import api, dashboard_pages, health, iso_api, iso_pages, log_pages, pages
+from web import (
+    api,
+    dashboard_pages,
+    health,
+    iso_api,
+    iso_pages,
+    log_pages,
+    pages,
+    reporting_api,
+)
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
 
@@ -108,6 +117,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(iso_api.router)
+    app.include_router(reporting_api.router)
     app.include_router(iso_pages.router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

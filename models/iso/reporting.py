@@ -784,3 +784,28 @@ def report_rows(
             }
         )
     return rows
+
+
+# --- who may do what ----------------------------------------------------------------------------
+
+# Roles that act for their unit: a viewer only reads.
+ACTING_ROLES = ("secretary", "supervisor")
+
+
+def may_submit(*, role: str, user_agency_id: uuid.UUID | None, agency_id: uuid.UUID) -> bool:
+    """Only the agency's own secretaries and supervisors send its report."""
+    return role in ACTING_ROLES and user_agency_id == agency_id
+
+
+def may_receive(*, role: str, user_agency_id: uuid.UUID | None, unit_id: uuid.UUID) -> bool:
+    """Only the receiving unit's secretaries and supervisors (or an admin) record receipt,
+    accept or return a report, and send a request in the unit's name."""
+    return role == "admin" or (role in ACTING_ROLES and user_agency_id == unit_id)
+
+
+def may_read(
+    *, role: str, user_agency_id: uuid.UUID | None, agency_id: uuid.UUID, unit_id: uuid.UUID,
+    can_see: bool,
+) -> bool:  # fmt: skip
+    """A report is read by whoever sees its agency, and by its receiving unit."""
+    return can_see or role == "admin" or user_agency_id == unit_id
