@@ -474,14 +474,15 @@ def _check_length(field_name: str, value: str | None, limit: int) -> None:
         raise StepError(f"{field_name}: longer than {limit} characters")
 
 
-def check_by_hand(*, session: Session, step: Step) -> None:
-    """Refuse to complete or waive by hand a step that follows a record, or a roll-up of them."""
+def check_by_hand(*, session: Session, step: Step, completing: bool = True) -> None:
+    """Refuse to complete or waive by hand a step that follows a record, or a roll-up of them;
+    a report step is never completed by hand (waiving it, an exemption, stays allowed)."""
     if step.step_type in MANAGED_STEP_TYPES:
         raise StepError(
             f"{step.key} follows its corrective action: record it with `isocycle actions done` "
             "or `isocycle actions verify` (or on the audits page), not by hand"
         )
-    if step.step_type in RECEIPT_STEP_TYPES:
+    if completing and step.step_type in RECEIPT_STEP_TYPES:
         raise StepError(
             f"«{step.title}» không thể tự đánh dấu hoàn thành: báo cáo được tính là đã gửi khi "
             "đơn vị nhận ghi nhận đã nhận được. Hãy gửi báo cáo (trang Báo cáo hoặc "
@@ -686,7 +687,7 @@ def waive(
     if not reason:
         raise StepError("reason: say why the step does not apply")
     _check_length("reason", reason, 2000)
-    check_by_hand(session=session, step=step)
+    check_by_hand(session=session, step=step, completing=False)
     now = now or utcnow()
     values: dict[str, Any] = {"state": STEP_WAIVED, "done_on": None, "ref": None, "note": None}
     values |= {"waive_reason": reason, "done_by": actor, "done_at": now}

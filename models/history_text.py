@@ -100,6 +100,17 @@ FIELD_LABELS = {
     "title": "Trích yếu",
     "effective_on": "Ngày hiệu lực",
     "step": "Bước phát sinh",
+    # report requests and reports
+    "letter": "Công văn",
+    "letter_date": "Ngày công văn",
+    "period_start": "Kỳ báo cáo từ ngày",
+    "period_end": "Kỳ báo cáo đến ngày",
+    "report_date": "Ngày báo cáo",
+    "status": "Trạng thái báo cáo",
+    "file_name": "Tệp báo cáo",
+    "file_size": "Dung lượng tệp (byte)",
+    "received_on": "Ngày nhận",
+    "comment": "Ý kiến khi trả lại",
     **{severity: label.capitalize() for severity, label in SEVERITY_LABELS.items()},
 }
 # Where one key means something else for one kind of record.
@@ -111,6 +122,8 @@ ENTITY_LABELS = {
     "corrective_action": {"description": "Nội dung hành động"},
     "event": {"kind": "Loại sự kiện"},
     "user": {"tokens": "Mã khoá API", "active": "Được đăng nhập"},
+    "report": {"number": "Số báo cáo"},
+    "report_request": {"unit": "Đơn vị yêu cầu", "step": "Bước báo cáo"},
 }
 ENTITY_NAMES = {
     "cycle": "chu kỳ",
@@ -125,6 +138,8 @@ ENTITY_NAMES = {
     "quality_objective": "mục tiêu chất lượng",
     "management_review": "cuộc họp xem xét của lãnh đạo",
     "event": "sự kiện",
+    "report": "báo cáo",
+    "report_request": "công văn yêu cầu báo cáo",
 }
 ACTION_VERBS = {
     "open": "mở",
@@ -143,6 +158,12 @@ ACTION_VERBS = {
     "password_changed": "đổi mật khẩu",
     "disabled": "khoá",
     "enabled": "mở khoá",
+    "requested": "ghi nhận",
+    "submitted": "gửi",
+    "resubmitted": "gửi lại",
+    "received": "ghi nhận đã nhận",
+    "accepted": "chấp nhận",
+    "returned": "trả lại",
 }
 STATE_LABELS = {"open": "chưa hoàn thành", "done": "đã hoàn thành", "waived": "không áp dụng"}
 ROLE_LABELS = {

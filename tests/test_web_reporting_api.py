@@ -186,6 +186,7 @@ def test_a_file_over_the_settings_limit_is_refused(client, skhcn, app):
     ask(client, skhcn)
     answer = send(client, skhcn, name="bao-cao.pdf", data=PDF + b"0" * 4096)
     assert answer.status_code == 422
-    assert "quá giới hạn 0,0 MB" in answer.json()["detail"] or "quá giới hạn" in (
-        answer.json()["detail"]
+    assert (
+        "quá giới hạn 0,0 MB" in answer.json()["detail"]
+        or "quá giới hạn" in (answer.json()["detail"])
     )

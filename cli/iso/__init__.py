@@ -1,4 +1,4 @@
-"""`isocycle audit|actions|review|objectives|events|history`: the ISO cycle in depth."""
+"""`isocycle audit|actions|review|objectives|events|reports|history`: the ISO cycle in depth."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import echo_table, settings, to_json
-from cli.iso import actions, audits, events, objectives, reviews
+from cli.iso import actions, audits, events, objectives, reporting, reviews
 from cli.iso.common import AsJson, refusals
 
 app = typer.Typer(no_args_is_help=True)
@@ -16,6 +16,7 @@ app.add_typer(actions.app, name="actions")
 app.add_typer(reviews.app, name="review")
 app.add_typer(objectives.app, name="objectives")
 app.add_typer(events.app, name="events")
+app.add_typer(reporting.app, name="reports")
 
 
 # --- history ------------------------------------------------------------------------------------

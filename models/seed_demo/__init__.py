@@ -27,7 +27,9 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    return []
+    from models.seed_demo import reporting
+
+    return [reporting.load]
 
 
 def load_seed_figures(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
