@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models.calendar import WorkingCalendar
-from models.cycles import find_step, mark_done
+from models.cycles import find_step
 from models.reminders import (
     CANCELLED,
     DELIVERY,
