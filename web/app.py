@@ -33,6 +33,7 @@ from web import (
     log_pages,
     pages,
     reporting_api,
+    reporting_pages,
 )
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
@@ -118,6 +119,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(api.router)
     app.include_router(iso_api.router)
     app.include_router(reporting_api.router)
+    app.include_router(reporting_pages.router)
     app.include_router(iso_pages.router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Index, LargeBinary, UniqueConstraint, insert, select
-from sqlmodel import JSON, Column, Field, Session, SQLModel
+from sqlmodel import JSON, Column, Field, Session, SQLModel, col
 from sqlmodel import select as orm_select
 
 from models import cycles
@@ -348,7 +348,7 @@ def list_requests(
     if agency_code:
         agency = get_agency(session, agency_code)
         query = query.join(
-            ReportRequestAgency, ReportRequestAgency.request_id == ReportRequest.id
+            ReportRequestAgency, col(ReportRequestAgency.request_id) == col(ReportRequest.id)
         ).where(ReportRequestAgency.agency_id == agency.id)
     return list(session.exec(query.order_by(ReportRequest.letter_date)).all())  # type: ignore[arg-type]
 
@@ -552,7 +552,7 @@ def _request_for(
 ) -> ReportRequest | None:
     query = (
         orm_select(ReportRequest)
-        .join(ReportRequestAgency, ReportRequestAgency.request_id == ReportRequest.id)
+        .join(ReportRequestAgency, col(ReportRequestAgency.request_id) == col(ReportRequest.id))
         .where(
             ReportRequestAgency.agency_id == agency.id,
             ReportRequest.year == step.year,
