@@ -214,7 +214,6 @@ def decide_form(
     if not form.get("letter"):
         back = "/reports"
     actor = f"web:{viewer.user.username}"
-    where = {"session": session, "agency_code": agency.code, "year": year, "step_key": step}
     action = form.get("action")
     try:
         if action == "receipt":
@@ -224,14 +223,20 @@ def decide_form(
                     request, date_error("Ngày nhận", form.get("received_on", "")), True, back
                 )
             iso.record_receipt(
-                **where, received_on=day, actor=actor, today=local_day(settings, now)
-            )
+                session=session, agency_code=agency.code, year=year, step_key=step,
+                received_on=day, actor=actor, today=local_day(settings, now),
+            )  # fmt: skip
             message = f"Đã ghi nhận đã nhận báo cáo của {agency.name}."
         elif action == "accept":
-            iso.accept_report(**where, actor=actor)
+            iso.accept_report(
+                session=session, agency_code=agency.code, year=year, step_key=step, actor=actor
+            )
             message = f"Đã chấp nhận báo cáo của {agency.name}."
         elif action == "return":
-            iso.return_report(**where, comment=form.get("comment", ""), actor=actor)
+            iso.return_report(
+                session=session, agency_code=agency.code, year=year, step_key=step,
+                comment=form.get("comment", ""), actor=actor,
+            )  # fmt: skip
             message = f"Đã trả lại báo cáo của {agency.name}; bước báo cáo được mở lại."
         else:
             raise HTTPException(422, "Thao tác không hợp lệ.")
