@@ -309,6 +309,7 @@ def agency_page(
         f"{feed_token(settings, 'agency', agency.id)}.ics",
         "kind_labels": agency_rules.KIND_LABELS,
         "record_steps": RECORD_STEPS,
+        "report_steps": cycles.RECEIPT_STEP_TYPES,
     }
     return render(request, "agency.html", ctx, viewer)
 

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from models import iso
 from models.calendar import WorkingCalendar, load_rule_set
-from models.iso import reporting
+from models.iso import report_checks, reporting
 from models.periods import PeriodError, parse_period
 from models.tables import Agency
 from web.api import CodePath, YearPath, _agency
@@ -75,8 +75,10 @@ class ReportRow(BaseModel):
     year: int
     step: str
     title: str
-    due: date
-    step_state: str
+    due: date | None
+    step_state: str | None = Field(
+        description="open, done, waived; null: no step (year not opened)."
+    )
     status: str | None = Field(description="submitted, received, accepted, returned, or null.")
     status_label: str
     number: str | None
@@ -116,7 +118,7 @@ def _report_or_404(session: Session, agency: Agency, year: int, step: str) -> re
 
 
 def _may_receive(viewer: Viewer, unit_id: Any) -> None:
-    if not reporting.may_receive(
+    if not report_checks.may_receive(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, unit_id=unit_id
     ):
         raise HTTPException(
@@ -261,7 +263,7 @@ async def post_report(
     """Send the agency's report for a step (only the agency's own users); the step stays open
     until the receiving unit records receipt."""
     agency = _agency(session, code)
-    if not reporting.may_submit(
+    if not report_checks.may_submit(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, agency_id=agency.id
     ):
         raise HTTPException(403, f"Chỉ người dùng của {agency.name} được gửi báo cáo của đơn vị.")

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from models import iso
-from models.iso import reporting
+from models.iso import report_checks, reporting
 from models.tables import Agency
 from web.api import _agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
@@ -62,7 +62,7 @@ def reports_page(
                     "late": sum(r["late"] for r in rows),
                 }
             )
-    can_submit = agency is not None and reporting.may_submit(
+    can_submit = agency is not None and report_checks.may_submit(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, agency_id=agency.id
     )
     return render(
@@ -112,7 +112,7 @@ def letter_page(
 
 
 def _require_receiver(viewer: Viewer, unit: Agency) -> None:
-    if not reporting.may_receive(
+    if not report_checks.may_receive(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, unit_id=unit.id
     ):
         raise HTTPException(
@@ -149,7 +149,7 @@ async def submit_form(
         raise HTTPException(403, "Phiên làm việc không hợp lệ (CSRF); hãy tải lại trang.")
     text = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
     agency = _agency(session, text.get("agency", "")[:64])
-    if not reporting.may_submit(
+    if not report_checks.may_submit(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, agency_id=agency.id
     ):
         raise HTTPException(403, f"Chỉ người dùng của {agency.name} được gửi báo cáo của đơn vị.")
@@ -260,7 +260,7 @@ def file_download(
         raise HTTPException(404, str(exc)) from exc
     if not (
         viewer.scope.can_see(found.id)
-        or reporting.may_receive(
+        or report_checks.may_receive(
             role=viewer.user.role, user_agency_id=viewer.user.agency_id, unit_id=report.recipient_id
         )
     ):

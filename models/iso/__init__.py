@@ -74,15 +74,14 @@ from models.iso.objectives import (
     record_results,
     set_objective_decision,
 )
+from models.iso.report_checks import ReportFileIn, check_file
 from models.iso.reporting import (
     REPORT_KIND_LABELS,
     Report,
     ReportFile,
-    ReportFileIn,
     ReportRequest,
     ReportRequestAgency,
     accept_report,
-    check_file,
     create_request,
     get_report,
     get_request,

@@ -3,10 +3,7 @@ submit with their file, and the receipt that completes the report step."""
 
 from __future__ import annotations
 
-import io
-import unicodedata
 import uuid
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,6 +23,12 @@ from models.iso.base import (
     _text,
     get_agency,
 )
+from models.iso.report_checks import (
+    DEFAULT_MAX_FILE_BYTES,
+    MAX_FILE_NAME,
+    ReportFileIn,
+    check_file,
+)
 from models.periods import Period
 from models.tables import AGENCY, STEP_DONE, STEP_OPEN, Agency, Step, instant, table_of, utcnow
 
@@ -44,13 +47,6 @@ STATUS_LABELS = {
     ACCEPTED: "Đã chấp nhận",
     RETURNED: "Trả lại để chỉnh sửa",
 }
-# The files a report may be: (extension, content type); the content is checked, not the name.
-FILE_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_FILE_NAME = 200
 
 
 # A letter asking agencies for a report: its period, deadline, outline and the unit receiving it.
@@ -132,14 +128,6 @@ class ReportFile(SQLModel, table=True):
 REQUEST = table_of(ReportRequest)
 REQUEST_AGENCY = table_of(ReportRequestAgency)
 REPORT = table_of(Report)
-
-
-@dataclass(frozen=True)
-class ReportFileIn:
-    """An uploaded file: the name the sender gave and its bytes."""
-
-    name: str
-    data: bytes
 
 
 def _vn(day: date | None) -> str:
@@ -351,71 +339,6 @@ def list_requests(
             ReportRequestAgency, col(ReportRequestAgency.request_id) == col(ReportRequest.id)
         ).where(ReportRequestAgency.agency_id == agency.id)
     return list(session.exec(query.order_by(ReportRequest.letter_date)).all())  # type: ignore[arg-type]
-
-
-# --- files --------------------------------------------------------------------------------------
-
-
-def check_file(upload: ReportFileIn, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, str]:
-    """Return (clean name, content type) of a report file, or refuse it in Vietnamese.
-
-    - Only .pdf and .docx, recognised by their content (a PDF starts with %PDF-, a .docx is a
-      ZIP holding word/document.xml), and the name's extension must say the same.
-    - The name may not hold a path, control characters or be longer than 200 characters.
-    """
-    name = unicodedata.normalize("NFC", upload.name or "").strip()
-    if not name:
-        raise IsoError("Tệp báo cáo chưa có tên.", field="file")
-    if len(name) > MAX_FILE_NAME:
-        raise IsoError(f"Tên tệp báo cáo dài quá {MAX_FILE_NAME} ký tự.", field="file")
-    if any(c in name for c in "/\\") or name.startswith(".") or ".." in name:
-        raise IsoError(
-            f"Tên tệp «{name[:60]}» không hợp lệ: không được chứa đường dẫn (/, \\, ..).",
-            field="file",
-        )
-    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs"} for c in name):
-        raise IsoError("Tên tệp báo cáo có ký tự điều khiển (không in được).", field="file")
-    suffix = name[name.rfind(".") :].lower() if "." in name else ""
-    if suffix not in FILE_TYPES:
-        raise IsoError(
-            f"Tệp «{name}» không phải .pdf hay .docx; chỉ nhận báo cáo dạng .pdf hoặc .docx.",
-            field="file",
-        )
-    size = len(upload.data)
-    if size == 0:
-        raise IsoError(f"Tệp «{name}» rỗng.", field="file")
-    if size > max_bytes:
-        raise IsoError(
-            f"Tệp «{name}» nặng {_mb(size)} MB, quá giới hạn {_mb(max_bytes)} MB.", field="file"
-        )
-    actual = _sniff(upload.data)
-    if actual != suffix:
-        raise IsoError(
-            f"Nội dung tệp «{name}» không phải là tệp {suffix} thật "
-            f"({'là tệp ' + actual if actual else 'không nhận ra định dạng'}); "
-            "hãy gửi đúng tệp .pdf hoặc .docx.",
-            field="file",
-        )
-    return name, FILE_TYPES[suffix]
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",")
-
-
-def _sniff(data: bytes) -> str | None:
-    """The extension the bytes really are (.pdf, .docx), or None."""
-    if data.startswith(b"%PDF-"):
-        return ".pdf"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = set(z.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            return None
-        if "word/document.xml" in names and "[Content_Types].xml" in names:
-            return ".docx"
-    return None
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -711,6 +634,21 @@ def report_file(*, session: Session, report: Report) -> bytes | None:
     return None if blob is None else blob.data
 
 
+@dataclass(frozen=True)
+class _NoStep:
+    """An asked agency's row when it has no report step (its year's cycle is not opened)."""
+
+    agency_id: uuid.UUID
+    year: int
+    key: str
+    due: date | None
+    state: str | None
+    done_on: date | None
+    title: str
+    code: str
+    name: str
+
+
 def on_time(due: date, received_on: date | None) -> bool | None:
     """Whether a report was on time: received on or before its (working-day) deadline."""
     return None if received_on is None else received_on <= due
@@ -745,7 +683,23 @@ def report_rows(
             query = query.where(s.key == step_key)
     if agency_ids is not None:
         query = query.where(s.agency_id.in_(list(agency_ids)))
-    steps = session.execute(query.order_by(AGENCY.c.code, s.year, s.due)).all()
+    steps: list[Any] = list(session.execute(query.order_by(AGENCY.c.code, s.year, s.due)).all())
+    if request is not None:
+        # An asked agency without the step (its year's cycle not opened) is listed all the same.
+        have = {st.agency_id for st in steps}
+        missing = session.execute(
+            select(AGENCY.c.id, AGENCY.c.code, AGENCY.c.name)
+            .where(AGENCY.c.id.in_(asked), AGENCY.c.id.not_in(have))
+            .order_by(AGENCY.c.code)
+        ).all()
+        title = f"{REPORT_KIND_LABELS[request.kind]} theo công văn {request.letter_number}"
+        steps += [
+            _NoStep(m.id, request.year, request.step_key, request.due, None, None, title, m.code,
+                    m.name)
+            for m in missing
+            if agency_ids is None or m.id in set(agency_ids)
+        ]  # fmt: skip
+        steps.sort(key=lambda st: st.code)
     reports = {
         (r.agency_id, r.year, r.step_key): r
         for r in session.exec(
@@ -759,7 +713,18 @@ def report_rows(
     for st in steps:
         rep = reports.get((st.agency_id, st.year, st.key))
         received = rep.received_on if rep is not None else None
-        late = (received > st.due) if received else (st.state != STEP_DONE and today > st.due)
+        if st.due is None:
+            late = False
+        elif received:
+            late = received > st.due
+        else:
+            late = st.state != STEP_DONE and today > st.due
+        if rep is not None:
+            label = STATUS_LABELS[rep.status]
+        elif st.state == STEP_DONE:
+            label = "Đã hoàn thành (ghi nhận trước đây, không kèm báo cáo)"
+        else:
+            label = "Chưa gửi"
         rows.append(
             {
                 "agency": st.code,
@@ -770,7 +735,7 @@ def report_rows(
                 "due": st.due,
                 "step_state": st.state,
                 "status": rep.status if rep else None,
-                "status_label": STATUS_LABELS[rep.status] if rep else "Chưa gửi",
+                "status_label": label,
                 "number": rep.number if rep else None,
                 "report_date": rep.report_date if rep else None,
                 "recipient": codes.get(rep.recipient_id) if rep else None,
@@ -779,33 +744,8 @@ def report_rows(
                 "file_size": rep.file_size if rep else None,
                 "received_on": received,
                 "comment": rep.comment if rep else None,
-                "on_time": on_time(st.due, received),
+                "on_time": None if st.due is None else on_time(st.due, received),
                 "late": bool(late),
             }
         )
     return rows
-
-
-# --- who may do what ----------------------------------------------------------------------------
-
-# Roles that act for their unit: a viewer only reads.
-ACTING_ROLES = ("secretary", "supervisor")
-
-
-def may_submit(*, role: str, user_agency_id: uuid.UUID | None, agency_id: uuid.UUID) -> bool:
-    """Only the agency's own secretaries and supervisors send its report."""
-    return role in ACTING_ROLES and user_agency_id == agency_id
-
-
-def may_receive(*, role: str, user_agency_id: uuid.UUID | None, unit_id: uuid.UUID) -> bool:
-    """Only the receiving unit's secretaries and supervisors (or an admin) record receipt,
-    accept or return a report, and send a request in the unit's name."""
-    return role == "admin" or (role in ACTING_ROLES and user_agency_id == unit_id)
-
-
-def may_read(
-    *, role: str, user_agency_id: uuid.UUID | None, agency_id: uuid.UUID, unit_id: uuid.UUID,
-    can_see: bool,
-) -> bool:  # fmt: skip
-    """A report is read by whoever sees its agency, and by its receiving unit."""
-    return can_see or role == "admin" or user_agency_id == unit_id
