@@ -340,3 +340,25 @@ def test_it_refuses_a_future_receipt_and_a_second_submission(session, rules, ope
     with pytest.raises(IsoError, match="chỉ gửi lại được khi đơn vị nhận trả lại"):
         submit(session)
     assert step(session, "SNGV", 2021, "annual_report").state == "open"
+
+
+def test_a_returned_report_is_reminded_again(session, opened_2026, settings, rules, sink) -> None:
+    from tests.test_reminders import run, smtp
+
+    mail = smtp(settings, sink)
+    request_2021(
+        session, rules, letter_number="1550/SKHCN-TĐC", letter_date=date(2026, 11, 11),
+        period=annual(2026), due=date(2026, 11, 20), today=date(2026, 11, 11),
+    )  # fmt: skip
+    submit(session, year=2026, report_date=date(2026, 11, 17), today=date(2026, 11, 17))
+    receive(session, year=2026, on=date(2026, 11, 19))
+    run(session, mail, rules, date(2026, 11, 23))  # the first working day after 20/11
+    received = [m for m in sink.handler.to("thuky.sngv@hatinh.example") if "Báo cáo năm" in m.text]
+    assert received == []  # done on receipt: not reminded
+    reporting.return_report(
+        session=session, agency_code="SNGV", year=2026, step_key="annual_report",
+        comment="Thiếu Phụ lục IIA", actor="skhcn",
+    )  # fmt: skip
+    run(session, mail, rules, date(2026, 11, 26))  # overdue again, every 3 working days
+    again = [m for m in sink.handler.to("thuky.sngv@hatinh.example") if "Báo cáo năm" in m.text]
+    assert again and "quá hạn" in again[-1].text.lower()
