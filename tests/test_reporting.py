@@ -362,3 +362,43 @@ def test_a_returned_report_is_reminded_again(session, opened_2026, settings, rul
     run(session, mail, rules, date(2026, 11, 26))  # overdue again, every 3 working days
     again = [m for m in sink.handler.to("thuky.sngv@hatinh.example") if "Báo cáo năm" in m.text]
     assert again and "quá hạn" in again[-1].text.lower()
+
+
+def test_the_cli_sends_receives_and_returns_a_report(cli, opened_2026, tmp_path) -> None:
+    import json
+
+    asked = cli(
+        "reports", "request", "SKHCN", "--number", "1550/SKHCN-TĐC", "--date", "11/11/2026",
+        "--kind", "annual_report", "--period", "15/12/2025-11/11/2026", "--due", "21/11/2026",
+        "--kinds", "so", "--today", "2026-11-11", "--json",
+    )  # fmt: skip
+    assert asked.exit_code == 0, asked.output
+    # 21/11/2026 is a Saturday: the deadline is Monday 23/11/2026.
+    assert json.loads(asked.stdout)["due"] == "2026-11-23"
+    fake = tmp_path / "bao-cao.pdf"
+    fake.write_bytes(b"<html>not a report</html>")
+    refused = cli("reports", "submit", "SNGV", "2026", "--file", str(fake), "--today", "2026-11-20")
+    assert refused.exit_code == 1
+    assert "Nội dung tệp «bao-cao.pdf» không phải là tệp .pdf thật" in refused.output
+    real = tmp_path / "177-BC-SNgV.pdf"
+    real.write_bytes(PDF)
+    sent = cli(
+        "reports", "submit", "SNGV", "2026", "--file", str(real), "--number", "177/BC-SNgV",
+        "--date", "17/11/2026", "--today", "2026-11-20", "--json",
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["status"] == "submitted"
+    done = cli(
+        "done", "SNGV", "2026", "annual_report", "--ref", "177/BC-SNgV", "--on", "2026-11-20",
+        "--today", "2026-11-20",
+    )  # fmt: skip
+    assert done.exit_code == 1 and "đơn vị nhận ghi nhận đã nhận được" in done.output
+    got = cli("reports", "receive", "SNGV", "2026", "--on", "23/11/2026", "--today", "2026-11-24",
+              "--by", "skhcn", "--json")  # fmt: skip
+    row = json.loads(got.stdout)
+    assert (row["received_on"], row["on_time"], row["step_state"]) == ("2026-11-23", True, "done")
+    back = cli("reports", "return", "SNGV", "2026", "--comment", "Thiếu phụ lục", "--json")
+    assert (json.loads(back.stdout)["status"], json.loads(back.stdout)["step_state"]) == (
+        "returned",
+        "open",
+    )
