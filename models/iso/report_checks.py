@@ -108,11 +108,3 @@ def may_receive(*, role: str, user_agency_id: uuid.UUID | None, unit_id: uuid.UU
     """Only the receiving unit's secretaries and supervisors (or an admin) record receipt,
     accept or return a report, and send a request in the unit's name."""
     return role == "admin" or (role in ACTING_ROLES and user_agency_id == unit_id)
-
-
-def may_read(
-    *, role: str, user_agency_id: uuid.UUID | None, agency_id: uuid.UUID, unit_id: uuid.UUID,
-    can_see: bool,
-) -> bool:  # fmt: skip
-    """A report is read by whoever sees its agency, and by its receiving unit."""
-    return can_see or role == "admin" or user_agency_id == unit_id
