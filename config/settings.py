@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # standby process takes over within this time (plus a quarter of it).
     scheduler_lease_seconds: float = Field(default=300.0, ge=2.0)
     mail_outbox_dir: Path = Path("outbox")
+    # The largest report file (.pdf or .docx) an agency may send, in bytes; stored in the database.
+    report_file_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     support_contact: str = "Sở Khoa học và Công nghệ (Phòng Tiêu chuẩn Đo lường Chất lượng)"
 
     @model_validator(mode="after")

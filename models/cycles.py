@@ -52,6 +52,9 @@ PREREQUISITES: dict[str, str] = {}
 MANAGED_STEP_TYPES = ("corrective_action", "action_verification")
 # The report-back after an inspection (models/iso/inspections.py): done by the agency's report.
 RECORD_STEP_TYPE = "inspection_report"
+# Report steps: done when the recipient records receipt (models/iso/reporting.py), never by the
+# sender, from the CLI, a page, the API or a one-click link.
+RECEIPT_STEP_TYPES = ("six_month_report", "annual_report", "ad_hoc_report")
 # The year's corrective_actions step is done only when all of the agency's actions are.
 ROLLUP_STEPS = {"corrective_actions": MANAGED_STEP_TYPES}
 
@@ -478,8 +481,9 @@ def _check_length(field_name: str, value: str | None, limit: int) -> None:
         raise StepError(f"{field_name}: longer than {limit} characters")
 
 
-def check_by_hand(*, session: Session, step: Step) -> None:
-    """Refuse to complete or waive by hand a step that follows a record, or a roll-up of them."""
+def check_by_hand(*, session: Session, step: Step, completing: bool = True) -> None:
+    """Refuse to complete or waive by hand a step that follows a record, or a roll-up of them;
+    a report step is never completed by hand (waiving it, an exemption, stays allowed)."""
     if step.step_type in MANAGED_STEP_TYPES:
         raise StepError(
             f"{step.key} follows its corrective action: record it with `isocycle actions done` "
@@ -490,6 +494,12 @@ def check_by_hand(*, session: Session, step: Step) -> None:
             f"{step.key} follows the inspection's biên bản: it is done when the agency records "
             "its report with `isocycle inspections report` (or on the inspections page), not by "
             "hand"
+        )
+    if completing and step.step_type in RECEIPT_STEP_TYPES:
+        raise StepError(
+            f"«{step.title}» không thể tự đánh dấu hoàn thành: báo cáo được tính là đã gửi khi "
+            "đơn vị nhận ghi nhận đã nhận được. Hãy gửi báo cáo (trang Báo cáo hoặc "
+            "`isocycle reports submit`); đơn vị nhận sẽ ghi nhận ngày nhận."
         )
     parts = ROLLUP_STEPS.get(step.step_type)
     if parts is None:
@@ -509,6 +519,11 @@ def check_by_hand(*, session: Session, step: Step) -> None:
             f"{step.key}: {open_parts} corrective-action step(s) of {step.year} are still open; "
             "it is done when every action is done and verified"
         )
+
+
+def year_is_open(*, session: Session, year: int) -> bool:
+    """True if the year's cycle has been opened."""
+    return session.execute(select(CYCLE.c.id).where(CYCLE.c.year == year)).first() is not None
 
 
 def earliest_done(*, session: Session, step: Step) -> date:
@@ -685,7 +700,7 @@ def waive(
     if not reason:
         raise StepError("reason: say why the step does not apply")
     _check_length("reason", reason, 2000)
-    check_by_hand(session=session, step=step)
+    check_by_hand(session=session, step=step, completing=False)
     now = now or utcnow()
     values: dict[str, Any] = {"state": STEP_WAIVED, "done_on": None, "ref": None, "note": None}
     values |= {"waive_reason": reason, "done_by": actor, "done_at": now}

@@ -360,7 +360,7 @@ def make_engine_for(url: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_one_click_link_stops_working_once_its_step_is_done(client, tokens, settings, session):
-    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="internal_audit")
     path = f"/l/{link_token(settings, step.id, NOW)}"
     form = client.get(path)
     assert form.status_code == 200
@@ -370,7 +370,7 @@ def test_a_one_click_link_stops_working_once_its_step_is_done(client, tokens, se
     assert done.status_code == 200 and "Đã ghi nhận hoàn thành" in done.text
     again = client.get(path)
     assert again.status_code == 303
-    assert again.headers["location"] == "/agencies/SNGV/2026/steps/annual_report"
+    assert again.headers["location"] == "/agencies/SNGV/2026/steps/internal_audit"
     overwrite = client.post(
         path, data={"csrf_token": csrf_of(form.text), "done_on": "2026-11-20", "ref": "SAI/BC"}
     )

@@ -97,7 +97,7 @@ def test_the_demo_runs_on_a_new_file_then_again_on_its_own(tmp_path: Path):
     assert first.returncode == 0, first.stderr
     assert "demo-isocycle" in first.stdout
     # Someone plays with the demo site: their changes are the demo's too.
-    done = run(url, "done", "SKHCN", "2026", "annual_report", "--on", "2026-11-20", "--ref", "1")
+    done = run(url, "done", "SKHCN", "2026", "internal_audit", "--on", "2026-10-15", "--ref", "1")
     assert done.returncode == 0, done.stderr
     again = run(url, "demo", "--today", "2026-11-24")
     assert again.returncode == 0, again.stderr

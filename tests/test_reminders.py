@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models.calendar import WorkingCalendar
-from models.cycles import find_step, mark_done
+from models.cycles import find_step
 from models.reminders import (
     CANCELLED,
     DELIVERY,
@@ -271,14 +271,16 @@ def test_it_follows_a_moved_deadline(session, opened_2026, settings, rules, sink
 def test_it_stops_reminding_a_step_once_done(session, opened_2026, settings, rules, sink):
     run(session, smtp(settings, sink), rules, date(2026, 11, 13))
     step = find_step(session=session, agency_code="SCT", year=2026, key="annual_report")
-    mark_done(
-        session=session,
-        step=step,
-        done_on=date(2026, 11, 13),
-        ref="1/BC",
-        note=None,
-        actor="t",
-        today=date(2026, 11, 13),
+    # A report step is done when its recipient records receipt (models/iso/reporting.py).
+    from models.iso import reporting
+
+    where = {"session": session, "agency_code": "SCT", "year": 2026, "step_key": "annual_report"}
+    reporting.submit_report(
+        **where, number="1/BC", report_date=date(2026, 11, 13), actor="t",
+        today=date(2026, 11, 13), unit_code="SKHCN", require_file=False,
+    )  # fmt: skip
+    reporting.record_receipt(
+        **where, received_on=date(2026, 11, 13), actor="skhcn", today=date(2026, 11, 13)
     )
     run(session, smtp(settings, sink), rules, date(2026, 11, 19))  # before_1 of annual_report
     last = sink.handler.to("thuky.sct@hatinh.example")[-1]

@@ -117,23 +117,23 @@ def test_it_lets_a_secretary_mark_a_step_done_that_the_overseer_sees(site, token
     base, _ = site
     sign_in(page, base, "sec_sngv")
     expect(page).to_have_url(f"{base}/agencies/SNGV")
-    row = page.locator('tr[data-step="annual_report"]')
+    row = page.locator('tr[data-step="internal_audit"]')
     expect(row.locator(".badge")).to_have_text("Quá hạn")
     row.get_by_role("link", name="Đánh dấu hoàn thành").click()
-    page.get_by_label("Số ký hiệu văn bản").fill("177/BC-SNgV")
+    page.get_by_label("Số ký hiệu văn bản").fill("25/BC-ĐGNB")
     page.get_by_label("Ngày ban hành / hoàn thành").fill("2026-11-24")
-    page.get_by_label("Ghi chú").fill("Đã gửi Sở KH&CN")
+    page.get_by_label("Ghi chú").fill("Đánh giá toàn bộ phòng")
     page.get_by_role("button", name="Ghi nhận hoàn thành").click()
     expect(page.get_by_role("status")).to_contain_text("Đã ghi nhận hoàn thành")
     expect(row.locator(".badge")).to_have_text("Đã hoàn thành")
-    expect(row).to_contain_text("177/BC-SNgV")
+    expect(row).to_contain_text("25/BC-ĐGNB")
 
     overseer = browser.new_context().new_page()
     sign_in(overseer, base, "admin")
     overseer.goto(f"{base}/dashboard?year=2026")
-    cell = overseer.locator('tr[data-agency="SNGV"] td[data-step="annual_report"]')
+    cell = overseer.locator('tr[data-agency="SNGV"] td[data-step="internal_audit"]')
     expect(cell).to_have_class("done")
-    expect(overseer.locator('.counts tr[data-step="annual_report"] .count')).to_have_text(
+    expect(overseer.locator('.counts tr[data-step="internal_audit"] .count')).to_have_text(
         "1/6 đơn vị đã hoàn thành, 5 quá hạn"
     )
     overseer.context.close()
@@ -149,15 +149,15 @@ def test_it_shows_403_to_a_secretary_of_another_agency(site, tokens, page):
 
 def test_it_completes_a_step_from_a_one_click_link(site, tokens, session, page):
     base, settings = site
-    step = find_step(session=session, agency_code="SCT", year=2026, key="annual_report")
+    step = find_step(session=session, agency_code="SCT", year=2026, key="internal_audit")
     page.goto(step_link(settings, step.id, NOW))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Báo cáo")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Đánh giá nội bộ")
     expect(page.get_by_text("liên kết chỉ dùng cho bước này")).to_be_visible()
     page.get_by_label("Số ký hiệu văn bản").fill("90/BC-SCT")
     page.get_by_role("button", name="Ghi nhận hoàn thành").click()
     expect(page.get_by_role("status")).to_contain_text("90/BC-SCT")
     session.expire_all()
-    assert find_step(session=session, agency_code="SCT", year=2026, key="annual_report").ref == (
+    assert find_step(session=session, agency_code="SCT", year=2026, key="internal_audit").ref == (
         "90/BC-SCT"
     )
 

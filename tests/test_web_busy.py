@@ -27,7 +27,7 @@ from tests.web_support import NOW, bearer, csrf_of, login
 from web.app import BUSY_MESSAGE, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-API_STEP, FORM_STEP = "quality_objectives", "annual_report"
+API_STEP, FORM_STEP = "quality_objectives", "internal_audit"
 COMPLETE = {"done_on": "2026-02-20", "ref": "12/KH-TEST", "note": "Ban hành kèm Quyết định"}
 API_URL = f"/api/v1/agencies/SNGV/cycles/2026/steps/{API_STEP}/complete"
 FORM_URL = f"/agencies/SNGV/2026/steps/{FORM_STEP}"

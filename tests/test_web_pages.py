@@ -97,7 +97,7 @@ def test_it_shows_the_cycle_with_due_dates_status_and_days(client, tokens):
 
 def test_it_marks_a_step_done_from_the_form(client, tokens, session):
     login(client, "sec_sngv")
-    url = "/agencies/SNGV/2026/steps/annual_report"
+    url = "/agencies/SNGV/2026/steps/internal_audit"
     form = client.get(url)
     response = client.post(
         url,
@@ -111,15 +111,13 @@ def test_it_marks_a_step_done_from_the_form(client, tokens, session):
     assert response.status_code == 303
     page = client.get(response.headers["location"]).text
     assert "Đã ghi nhận hoàn thành" in page and "177/BC-SNgV" in page
-    assert "Trễ 4 ngày" in page
+    assert "Trễ 40 ngày" in page
     # The history tells it as a sentence, never as "state: open" or raw keys.
-    assert (
-        "sec_sngv đánh dấu hoàn thành bước «Báo cáo năm gửi Sở KH&amp;CN» ngày 24/11/2026" in page
-    )
+    assert "sec_sngv đánh dấu hoàn thành bước «Đánh giá nội bộ» ngày 24/11/2026" in page
     assert "Ghi chú: Gửi qua hệ thống" in page
     assert "state:" not in page and "done_on" not in page and "None" not in page
     session.expire_all()
-    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="internal_audit")
     assert (step.state, step.ref, step.done_by) == ("done", "177/BC-SNgV", "web:sec_sngv")
 
 
@@ -235,7 +233,7 @@ def test_it_downloads_the_matrix_as_xlsx(client, tokens, cli):
 
 
 def test_it_opens_a_step_form_from_a_one_click_link(client, tokens, settings, session):
-    target = step_id(session, "SNGV", "annual_report")
+    target = step_id(session, "SNGV", "internal_audit")
     url = step_link(settings, target, NOW)
     assert url.startswith("http://127.0.0.1:8000/l/")
     path = url.removeprefix("http://127.0.0.1:8000")

@@ -174,6 +174,6 @@ def test_the_api_takes_a_plan_of_the_autumn_before_and_names_the_earliest_date(c
     headers = {"Authorization": f"Bearer {tokens['sec_sngv']}"}
     body = {"done_on": "2025-12-01", "ref": "46/KH-SNgV"}
     assert client.post(url.format("plan"), json=body, headers=headers).status_code == 200
-    refused = client.post(url.format("annual_report"), json=body, headers=headers)
+    refused = client.post(url.format("internal_audit"), json=body, headers=headers)
     assert refused.status_code == 422
     assert "before 01/01/2026, the earliest completion date" in refused.json()["detail"]

@@ -131,6 +131,11 @@ PAGES: dict[str, Callable[[Page, DemoSite], None]] = {
     "agency_with_units": _go("admin", "/agencies/HATINH?year=2026"),
     "step_form": _go(SECRETARY, "/agencies/SNGV/2026/steps/annual_report"),
     "step_form_by_record": _go(SECRETARY, "/agencies/SNGV/2026/steps/corrective_actions"),
+    "reports": _go(SECRETARY, "/reports"),
+    # Sở KH&CN's list for letter 1550/SKHCN-TĐC (seed 004), every agency it asked.
+    "reports_letter": _go("skhcn", "/reports/letter?unit=SKHCN&letter=1550%2FSKHCN-T%C4%90C"),
+    # Letter 1753 (seed 001): Sở Ngoại vụ's report 177/BC-SNgV waits for its receipt.
+    "reports_letter_sent": _go("skhcn", "/reports/letter?unit=SKHCN&letter=1753"),
     "audits": _go(SECRETARY, "/agencies/SNGV/2026/audits"),
     "objectives": _go(SECRETARY, "/agencies/SNGV/2026/objectives"),
     "review": _go(SECRETARY, "/agencies/SNGV/2026/review"),

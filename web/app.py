@@ -39,6 +39,8 @@ from web import (
     procedures_pages,
     profile_api,
     profile_pages,
+    reporting_api,
+    reporting_pages,
 )
 from web import iso as iso_web
 from web.deps import Clock, LoginRequired
@@ -129,6 +131,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(procedures_pages.router)
     app.include_router(activities_api.router)
     app.include_router(activities_pages.router)
+    app.include_router(reporting_api.router)
+    app.include_router(reporting_pages.router)
     app.include_router(iso_web.pages_router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

@@ -70,6 +70,11 @@ STEP_ERRORS_VI = [
     (r"the review must follow the audit", "Ngày xem xét phải sau ngày đánh giá nội bộ."),
     (r"follows its corrective action", RECORD_STEP_ERROR),
     (
+        r"follows the inspection's biên bản",
+        "Bước này hoàn thành khi đơn vị ghi nhận báo cáo kết quả khắc phục sau kiểm tra: vào "
+        "trang Kiểm tra HTQLCL.",
+    ),
+    (
         r"changed by someone else while saving",
         "Bước này vừa được người khác cập nhật cùng lúc. Xin tải lại trang rồi thử lại.",
     ),
@@ -316,6 +321,7 @@ def agency_page(
         "qms": (qms := iso.get_profile(session=session, agency_code=agency.code)),
         "standard": qms["standard"],
         "mode_labels": iso.MODE_LABELS,
+        "report_steps": cycles.RECEIPT_STEP_TYPES,
     }
     return render(request, "agency.html", ctx, viewer)
 

@@ -17,6 +17,7 @@ from cli.iso import (
     objectives,
     procedures,
     profile,
+    reporting,
     reviews,
 )
 from cli.iso.common import AsJson, refusals
@@ -32,6 +33,7 @@ app.add_typer(procedures.app, name="procedures")
 app.add_typer(activities.app, name="activities")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(profile.app, name="profile")
+app.add_typer(reporting.app, name="reports")
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    from models.seed_demo import activities, inspections, procedures, profile
+    from models.seed_demo import activities, inspections, procedures, profile, reporting
 
-    return [profile.load, procedures.load, activities.load, inspections.load]
+    return [profile.load, procedures.load, activities.load, inspections.load, reporting.load]
 
 
 def load_before_cycles(*, session: Session, today: date) -> dict[str, int]:
