@@ -34,7 +34,6 @@ from models.iso import (
     SEVERITY_LABELS,
     edition_label,
 )
-from models.iso.reporting import STATUS_LABELS as REPORT_STATUS_LABELS
 from models.tables import AGENCY, STEP, HistoryEntry
 from models.vn_format import vn_number
 
