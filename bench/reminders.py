@@ -17,8 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
-from datetime import time as dtime
+from datetime import UTC, date, datetime, time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo

@@ -312,8 +312,7 @@ def _status_rows(
     year: int, agency: str | None, today: str | None
 ) -> tuple[list[dict[str, Any]], str]:
     """The year's step rows, and the overdue figure counted as the dashboard and digest do."""
-    from models import agencies as agency_rules
-    from models import cycles
+    from models import agencies as agency_rules, cycles
     from models.overdue import count_by_year, overdue_steps
 
     current = parse_day(today, "--today") if today else local_today()

@@ -18,8 +18,7 @@ def backup(
     SQLite: the online backup API (a consistent snapshot, committed WAL writes included).
     PostgreSQL: pg_dump in the custom format (needs pg_dump of the server's major version).
     """
-    from models.backup import BackupError
-    from models.backup import backup as do_backup
+    from models.backup import BackupError, backup as do_backup
 
     try:
         made = do_backup(settings().database_url, file)
@@ -44,8 +43,13 @@ def restore(
     Refuses a database that holds data unless --force, and a backup of a schema newer than
     this version of isocycle.
     """
-    from models.backup import BackupError, inspect_backup, read_revision, tables_with_rows
-    from models.backup import restore as do_restore
+    from models.backup import (
+        BackupError,
+        inspect_backup,
+        read_revision,
+        restore as do_restore,
+        tables_with_rows,
+    )
     from models.db import HEAD, known_revisions
 
     url = settings().database_url

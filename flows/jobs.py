@@ -19,8 +19,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from models import jobs as job_runs
 from models.calendar import load_rule_set
-from models.cycles import open_cycle as open_cycle_rule
-from models.cycles import rules_for_year
+from models.cycles import open_cycle as open_cycle_rule, rules_for_year
 from models.db import make_engine
 from models.reminders import RETRY, load_policy, outbox_counts
 from models.tables import AGENCY, utcnow

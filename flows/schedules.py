@@ -23,8 +23,7 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from flows import jobs
-from models import jobs as job_runs
-from models import lease
+from models import jobs as job_runs, lease
 from models.reminders import WEEKDAYS, load_policy
 from models.tables import utcnow
 

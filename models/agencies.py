@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from models import textfiles
 from models.calendar import AGENCY_KINDS

@@ -10,11 +10,23 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
-from sqlmodel import select as orm_select
+from sqlmodel import Session, col, select as orm_select
 
 from models.calendar import RuleSet, StepRule, build_rule_set, with_default_requires
 from models.step_facts import done_by_record, facts_for, record_done_by_record, why_not_for
+
+# A step's status and its words live in models/step_status.py; these names stay importable here.
+from models.step_status import (
+    STATUS_DONE as STATUS_DONE,
+    STATUS_LABELS as STATUS_LABELS,
+    STATUS_OVERDUE as STATUS_OVERDUE,
+    STATUS_PENDING as STATUS_PENDING,
+    STATUS_WAIVED as STATUS_WAIVED,
+    days_late as days_late,
+    days_overdue as days_overdue,
+    deadline_words as deadline_words,
+    step_status as step_status,
+)
 from models.tables import (
     AGENCY,
     CYCLE,
@@ -29,19 +41,7 @@ from models.tables import (
     utcnow,
 )
 
-STATUS_PENDING = "pending"
-STATUS_OVERDUE = "overdue"
-STATUS_DONE = "done"
-STATUS_WAIVED = "waived"
-# A step's status as the agency page, its feed and its e-mails name it.
-STATUS_LABELS = {
-    STATUS_PENDING: "Chưa đến hạn",
-    STATUS_OVERDUE: "Quá hạn",
-    STATUS_DONE: "Đã hoàn thành",
-    STATUS_WAIVED: "Không áp dụng",
-}
 EVIDENCE_FIELDS = ("state", "done_on", "ref", "note", "waive_reason")
-# Steps that must not be dated before another step of the same year was done.
 # A step type that may not be completed before another step of its year (unless a reason is
 # given). management_review is not one: QĐ 19/2014/QĐ-TTg Art. 4.4b asks for a review "at
 # least once a year", and the seeds hold one before the audit (Sở Ngoại vụ: review 03/5/2021,
@@ -711,33 +711,6 @@ def waive(
         return ("waived", None, values)
 
     return _change_step(session, step, actor, now, decide)
-
-
-def step_status(state: str, due: date, today: date) -> str:
-    """Return pending, overdue, done or waived; overdue is computed from today, never stored."""
-    if state == STEP_DONE:
-        return STATUS_DONE
-    if state == STEP_WAIVED:
-        return STATUS_WAIVED
-    return STATUS_OVERDUE if today > due else STATUS_PENDING
-
-
-def deadline_words(days_left: int) -> str:
-    """Calendar days to a deadline in the words every page, mail and log uses: "Còn 7 ngày",
-    "Đến hạn hôm nay", "Quá hạn 303 ngày" (days_left < 0 is overdue)."""
-    if days_left > 0:
-        return f"Còn {days_left} ngày"
-    if days_left == 0:
-        return "Đến hạn hôm nay"
-    return f"Quá hạn {-days_left} ngày"
-
-
-def days_overdue(state: str, due: date, today: date) -> int:
-    return max((today - due).days, 0) if state == STEP_OPEN else 0
-
-
-def days_late(state: str, due: date, done_on: date | None) -> int:
-    return max((done_on - due).days, 0) if state == STEP_DONE and done_on else 0
 
 
 def status_rows(

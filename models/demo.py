@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, select, text
-from sqlmodel import Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import Session, SQLModel, col, select as orm_select
 
 from config.settings import CONFIG_DIR
 from models import instance, iso, seed_demo

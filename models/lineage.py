@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from models import textfiles
 from models.iso.base import FieldError, IsoError, _atomic, _text

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from models.agencies import get_agency
 from models.tables import AGENCY, Agency, HistoryEntry, instant, table_of, utcnow

@@ -22,8 +22,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from config.settings import Settings, get_settings
 from models.cycles import find_step

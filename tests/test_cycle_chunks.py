@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, event, func, select
-from sqlmodel import Session, col
-from sqlmodel import select as orm_select
+from sqlmodel import Session, col, select as orm_select
 
 import models.cycles
 from models.agencies import upsert_agencies

@@ -9,11 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
-from models import agencies as agency_rules
-from models import cycles, history_text
+from models import agencies as agency_rules, cycles, history_text
 from models.agencies import FIELDS, ImportFailed
 from models.tables import AGENCY, Agency, Step
 from models.users import subtree_ids

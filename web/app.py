@@ -33,6 +33,7 @@ from web import (
     health,
     inspections_api,
     inspections_pages,
+    iso as iso_web,
     log_pages,
     pages,
     procedures_api,
@@ -42,7 +43,6 @@ from web import (
     reporting_api,
     reporting_pages,
 )
-from web import iso as iso_web
 from web.deps import Clock, LoginRequired
 from web.headers import SecurityHeaders, swagger_csp
 

@@ -14,8 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from models import iso
-from models import progress as pg
+from models import iso, progress as pg
 from models.agencies import KIND_LABELS
 from models.vn_format import XLSX_DATE, XLSX_DECIMAL, XLSX_INTEGER
 

@@ -11,8 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from models import iso
-from models import progress as pg
+from models import iso, progress as pg
 from models.agencies import KIND_LABELS
 from models.tables import AGENCY, STEP
 from web import dashboard as dash

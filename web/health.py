@@ -16,8 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from flows.schedules import last_tick, schedules
-from models import jobs as job_runs
-from models import lease
+from models import jobs as job_runs, lease
 from models.reminders import outbox_backlog
 from web.deps import NowDep, SessionDep, SettingsDep
 

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from models.cycles import deadline_words
-from models.jobs import FAILED as FAILED_RUN
-from models.jobs import job_states
+from models.jobs import FAILED as FAILED_RUN, job_states
 from models.reminders import FAILED, RETRY, SENT, TRANSPORT_FILE, agency_log
 from web.deps import PageViewer, SessionDep
 from web.pages import agency_or_404, render, require_see

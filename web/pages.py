@@ -14,12 +14,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from config.settings import Settings
-from models import agencies as agency_rules
-from models import cycles, history_text, iso
+from models import agencies as agency_rules, cycles, history_text, iso
 from models.lineage import lineage_of
 from models.logins import attempt_login
 from models.tables import STEP_OPEN, STEP_WAIVED, Agency, HistoryEntry, Step

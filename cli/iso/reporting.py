@@ -13,8 +13,16 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import actor, echo_table, fail, parse_day, settings, to_json, vn_date
-from cli.iso.common import AsJson, By, Today, iso_rules, refusals, split_list, today_from
-from cli.iso.common import working_calendar as working
+from cli.iso.common import (
+    AsJson,
+    By,
+    Today,
+    iso_rules,
+    refusals,
+    split_list,
+    today_from,
+    working_calendar as working,
+)
 
 app = typer.Typer(
     help="Report requests, reports and receipts (the report step is done on receipt).",

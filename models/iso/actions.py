@@ -8,8 +8,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import UniqueConstraint, insert, select
-from sqlmodel import Field, Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, col, select as orm_select
 
 from models import cycles
 from models.calendar import WorkingCalendar

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from config.settings import CONFIG_DIR
 from models.iso.base import IsoError, _atomic, _check_not_future, _history, _text, get_agency

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint, func, select
-from sqlmodel import Column, Field, Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import Column, Field, Session, SQLModel, col, select as orm_select
 
 from models.iso.base import (
     AUDIT_KINDS,

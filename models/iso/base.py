@@ -12,15 +12,13 @@ import tomllib
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from dataclasses import dataclass, field as dataclass_field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Session, SQLModel, select as orm_select
 
 from config.settings import DEFAULT_ISO_RULES
 from models import cycles, textfiles

@@ -15,8 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, delete, insert, select
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from models import textfiles
 from models.iso.base import FieldError, IsoError, _atomic, _history, _text, get_agency

@@ -9,8 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, func, insert, select
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from models import cycles
 from models.calendar import WorkingCalendar

@@ -12,8 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, insert, select
-from sqlmodel import Field, Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, col, select as orm_select
 
 from models import cycles
 from models.calendar import RuleSet, WorkingCalendar

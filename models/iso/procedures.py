@@ -18,8 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, select
-from sqlmodel import Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, select as orm_select
 
 from models.iso.base import (
     EVENT_STEPS,

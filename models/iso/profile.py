@@ -9,8 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import Field, Session, SQLModel, col, select as orm_select
 
 from models import cycles
 from models.calendar import MODES, RuleSet

@@ -10,8 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Index, LargeBinary, UniqueConstraint, insert, select
-from sqlmodel import JSON, Column, Field, Session, SQLModel, col
-from sqlmodel import select as orm_select
+from sqlmodel import JSON, Column, Field, Session, SQLModel, col, select as orm_select
 
 from models import cycles
 from models.calendar import WorkingCalendar

@@ -12,8 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
-from sqlmodel import Column, Field, Session, SQLModel
-from sqlmodel import select as orm_select
+from sqlmodel import Column, Field, Session, SQLModel, select as orm_select
 
 from models import cycles
 from models.iso.actions import CorrectiveAction, is_closed

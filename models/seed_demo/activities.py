@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from models import lineage
 from models.calendar import RuleSet

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from models import iso
 from models.calendar import RuleSet

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session
-from sqlmodel import select as orm_select
+from sqlmodel import Session, select as orm_select
 
 from models.calendar import RuleSet
-from models.iso import base as iso_base
-from models.iso import reporting
+from models.iso import base as iso_base, reporting
 from models.periods import Period, annual
 
 # Seed 004: "Số: 1550 /SKHCN-TĐC ... Hà Tĩnh, ngày 11 tháng 11 năm 2020 ... Kính gửi: - Các Sở,
