@@ -237,6 +237,7 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
     documents = {r.key: r.document or "VB" for r in rules.steps}  # VB: văn bản, type unknown
     done = 0
     with_records = set(_demo_record_codes(session))
+    by_seed_records = seed_demo.steps_the_seeds_record()
     for year in years:
         steps = session.exec(
             orm_select(Step)
@@ -245,8 +246,11 @@ def load_demo(*, session: Session, rules: RuleSet, today: date) -> dict[str, int
             .order_by(col(Step.due))
         ).all()
         for step in steps:
-            if codes[step.agency_id] in with_records and step.step_type in RECORD_STEPS:
+            code = codes[step.agency_id]
+            if code in with_records and step.step_type in RECORD_STEPS and year >= today.year - 1:
                 continue  # completed (or left open) by the records, not by chance
+            if (code, year, step.step_type) in by_seed_records:
+                continue  # completed by the audit or review the seed dates
             if codes[step.agency_id] in seed_demo.SEED_AGENCIES and step.step_type in SEED_STEPS:
                 continue  # completed by the seed's own decisions (models/seed_demo/profile.py)
             roll = _pick(f"{codes[step.agency_id]}:{year}:{step.key}", 12)

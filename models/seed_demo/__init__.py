@@ -27,9 +27,16 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    from models.seed_demo import activities, inspections, procedures, profile, reporting
+    from models.seed_demo import activities, audits, inspections, procedures, profile, reporting
 
-    return [profile.load, procedures.load, activities.load, inspections.load, reporting.load]
+    return [
+        profile.load,
+        audits.load,
+        procedures.load,
+        activities.load,
+        inspections.load,
+        reporting.load,
+    ]
 
 
 def load_before_cycles(*, session: Session, today: date) -> dict[str, int]:
@@ -37,6 +44,13 @@ def load_before_cycles(*, session: Session, today: date) -> dict[str, int]:
     from models.seed_demo import profile
 
     return profile.load_before_cycles(session=session, today=today)
+
+
+def steps_the_seeds_record() -> set[tuple[str, int, str]]:
+    """(agency code, year, step type) of the calendar steps a seed record completes itself."""
+    from models.seed_demo import audits
+
+    return audits.steps_recorded()
 
 
 def load_seed_figures(*, session: Session, rules: RuleSet, today: date) -> dict[str, int]:
