@@ -2,7 +2,7 @@
 for agency lineage (predecessor and successor agencies).
 
 Reads need the right to see the agency, writes the right to change it (as for the ISO records of
-web/iso_api.py); lineage links change the province's structure, so only an admin adds them.
+web/iso/api_common.py); lineage links change the province's structure, so only an admin adds them.
 Refusals answer 422 with `detail` (Vietnamese) and `errors` (each field's path and message).
 """
 

@@ -1,6 +1,6 @@
 """The JSON API for inspections by the inspecting unit: the year's plan, the biên bản and the
 agency's report-back. The inspecting unit (its users, those above it, admins) writes the plan and
-the biên bản; the inspected agency writes its report-back. Refusals answer 422 as in iso_api."""
+the biên bản; the inspected agency writes its report-back. Refusals answer 422 as in web/iso."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from models.calendar import RuleSet, load_rule_set
 from models.tables import Agency
 from web.api import CodePath, YearPath, _agency
 from web.deps import ApiViewer, NowDep, SessionDep, SettingsDep, Viewer, local_day
-from web.iso_api import WRITE, Body, Day, FindingBody, _readable, _refused, _writable, iso_rules
+from web.iso.api_common import WRITE, Body, Day, _readable, _refused, _writable, iso_rules
+from web.iso.audits_api import FindingBody
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 

@@ -18,7 +18,7 @@ from models.iso.inspections import REPORT_LABELS, STATUS_LABELS, percent
 from models.tables import Agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
 from web.inspections_api import calendar
-from web.iso_api import iso_rules
+from web.iso.api_common import iso_rules
 from web.pages import (
     StepYear,
     agency_or_404,

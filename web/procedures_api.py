@@ -16,7 +16,7 @@ from models import iso
 from models.iso.dossiers import MAX_FILE_BYTES
 from models.periods import Period, PeriodError, parse_period
 from web.deps import ApiViewer, NowDep, SessionDep, SettingsDep, local_day
-from web.iso_api import WRITE, Body, Day, _readable, _refused, _writable, iso_rules
+from web.iso.api_common import WRITE, Body, Day, _readable, _refused, _writable, iso_rules
 
 router = APIRouter(prefix="/api/v1", tags=["procedures"])
 

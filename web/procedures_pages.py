@@ -14,7 +14,7 @@ from models import iso
 from models.iso.dossiers import MAX_FILE_BYTES
 from models.periods import Period, PeriodError, parse_period
 from web.deps import NowDep, PageViewer, SessionDep, SettingsDep, flash, local_day
-from web.iso_api import iso_rules
+from web.iso.api_common import iso_rules
 from web.pages import agency_or_404, parse_vn_date, render, require_see, require_write
 from web.procedures_api import figures_of, inventory_of
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from models import iso
 from web.api import CodePath
 from web.deps import ApiViewer, NowDep, SessionDep, SettingsDep, local_day
-from web.iso_api import WRITE, Body, Day, _readable, _refused, _writable
+from web.iso.api_common import WRITE, Body, Day, _readable, _refused, _writable
 
 router = APIRouter(prefix="/api/v1", tags=["profile"])
 

@@ -4,7 +4,7 @@
 - A report is sent only by its agency's own users (multipart: the file and its fields).
 - Receipt, acceptance and return are recorded only by the receiving unit's users (or an admin);
   receipt completes the report step, a return opens it again.
-Refusals answer 422 with `detail` (Vietnamese) and `errors` (field, message), like web/iso_api.py.
+Refusals answer 422 with `detail` (Vietnamese) and `errors` (field, message), like web/iso/api_common.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from models.periods import PeriodError, parse_period
 from models.tables import Agency
 from web.api import CodePath, YearPath, _agency
 from web.deps import ApiViewer, NowDep, SessionDep, SettingsDep, Viewer, local_day
-from web.iso_api import WRITE, Body, Day, Refused
+from web.iso.api_common import WRITE, Body, Day, Refused
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
 
