@@ -34,6 +34,7 @@ from models.iso import (
     SEVERITY_LABELS,
     edition_label,
 )
+from models.iso.reporting import REPORT_KIND_LABELS, STATUS_LABELS as REPORT_STATUS_LABELS
 from models.tables import AGENCY, STEP, HistoryEntry
 from models.vn_format import vn_number
 
@@ -137,9 +138,13 @@ def read_labels(directory: Path = HISTORY_DIR) -> Labels:
         "models",
         "",
     )
-    _merge(
-        raw, {"entities": {"qms_profile": {"values": {"mode": dict(MODE_LABELS)}}}}, "models", ""
-    )
+    report_steps = {k: v.lower() for k, v in REPORT_KIND_LABELS.items()}
+    own_values = {
+        "qms_profile": {"mode": dict(MODE_LABELS)},
+        "report": {"status": {k: v.lower() for k, v in REPORT_STATUS_LABELS.items()}},
+        "report_request": {"step": report_steps},
+    }
+    _merge(raw, {"entities": {e: {"values": v} for e, v in own_values.items()}}, "models", "")
     severity_keys = {k: v.capitalize() for k, v in SEVERITY_LABELS.items()}
     _merge(raw, {"fields": severity_keys}, "models", "")
     entities = {
@@ -350,6 +355,10 @@ def _sentence(
 ) -> tuple[str, set[str]]:
     """The sentence for an entry and the keys it already states."""
     entity, action, ident = entry.entity, entry.action, entry.entity_id
+    if entity == "report":  # a report is kept under its step: name the step, not its key
+        kind, _, letter = ident.partition(":")
+        named = REPORT_KIND_LABELS.get(kind, ident).removeprefix("Báo cáo ").lower()
+        ident = f"theo công văn {letter}" if letter else named  # "gửi báo cáo năm"
     templated = _template_sentence(entry, who, v)
     if templated is not None:
         return templated

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.cycles import find_step
+from models.cycles import find_step, waive
 from models.users import create_user, issue_token
 from tests.test_reporting import PDF, docx_bytes
 from tests.web_support import PASSWORD, bearer
@@ -190,3 +190,106 @@ def test_a_file_over_the_settings_limit_is_refused(client, skhcn, app):
         "quá giới hạn 0,0 MB" in answer.json()["detail"]
         or "quá giới hạn" in (answer.json()["detail"])
     )
+
+
+# --- the chain of command ------------------------------------------------------------------------
+# Reports go up the chain of command and only the overseer's units inspect: a secretary can
+# neither name its own agency (or a friendly one) as the recipient of its report and so complete
+# its report step itself, nor send other agencies a request letter, nor make itself their
+# inspecting unit. Each attack below succeeded before the check (review of issue 11).
+
+
+def _send_to(client, tokens, unit: str):
+    return client.post(
+        REPORTS.format(code="SNGV"),
+        params={"step": "annual_report"},
+        data={"number": "1/BC-SNgV", "report_date": "2026-11-17", "unit": unit},
+        files={"file": ("bc.docx", docx_bytes(), "application/pdf")},
+        headers=bearer(tokens["sec_sngv"]),
+    )
+
+
+def test_an_agency_cannot_send_its_report_to_itself_or_to_a_peer(client, skhcn, session):
+    for unit in ("SNGV", "SCT"):
+        answer = _send_to(client, skhcn, unit)
+        assert answer.status_code == 422, answer.text
+        assert "không nhận báo cáo của Sở Ngoại vụ" in answer.json()["detail"]
+    assert act(client, skhcn, "sec_sngv", "receipt", {"received_on": "2026-11-18"}).status_code in (
+        403,
+        404,
+        422,
+    )
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    assert step.state == "open"
+    # To the overseer it goes, and the step waits for Sở KH&CN's receipt.
+    assert _send_to(client, skhcn, "SKHCN").status_code == 201
+    assert (
+        act(client, skhcn, "sec_skhcn", "receipt", {"received_on": "2026-11-18"}).status_code == 200
+    )
+    session.refresh(step)
+    assert step.state == "done"
+
+
+def test_only_the_overseer_or_a_unit_above_asks_for_a_report(client, skhcn, session):
+    body = dict(LETTER, unit="SCT", letter_number="9/SCT", agencies=["SNGV"], due="2026-12-31")
+    answer = ask(client, skhcn, "sec_sct", body)
+    assert answer.status_code == 422, answer.text
+    assert "«SNGV» không thuộc đơn vị" in answer.json()["detail"]
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    assert "Sở Công Thương" not in step.title
+    # Asking by kind reaches only the unit's own agencies: none here, so nothing is asked.
+    by_kind = dict(LETTER, unit="SCT", letter_number="10/SCT", agencies=[], recipient_kinds=["so"])
+    assert ask(client, skhcn, "sec_sct", by_kind).status_code == 422
+    assert ask(client, skhcn).status_code == 201  # Sở KH&CN asks anyone
+
+
+def test_a_waived_report_step_is_not_turned_done_by_a_receipt(client, skhcn, session):
+    assert ask(client, skhcn).status_code == 201
+    assert send(client, skhcn).status_code == 201
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    waive(session=session, step=step, reason="Sở KH&CN miễn báo cáo năm", actor="test")
+    answer = act(client, skhcn, "sec_skhcn", "receipt", {"received_on": "2026-11-18"})
+    assert answer.status_code == 422 and "đã được miễn" in answer.json()["detail"]
+    session.refresh(step)
+    assert step.state == "waived"
+
+
+def test_a_department_cannot_make_itself_another_agency_s_inspector(client, tokens, session):
+    headers = bearer(tokens["sec_sct"])
+    plan = {
+        "decision_ref": "1/QĐ-SCT",
+        "decision_on": "2026-01-05",
+        "entries": [{"agency": "SNGV", "form": "onsite", "month": 3}],
+    }
+    answer = client.put("/api/v1/inspectors/SCT/plans/2026", headers=headers, json=plan)
+    assert answer.status_code == 422, answer.text
+    assert "không phải đơn vị kiểm tra" in answer.json()["detail"]
+    record = client.post(
+        "/api/v1/agencies/SNGV/cycles/2026/inspections/record",
+        headers=headers,
+        json={"record_ref": "2/BB-SCT", "record_on": "2026-03-10", "findings": []},
+    )
+    assert record.status_code in (403, 404, 422)
+
+
+def test_report_history_names_the_report_and_its_state_in_words(client, skhcn, session):  # noqa: F811
+    from sqlmodel import select
+
+    from models.history_text import describe, history_names
+    from models.tables import HistoryEntry
+
+    assert ask(client, skhcn).status_code == 201
+    assert send(client, skhcn).status_code == 201
+    assert (
+        act(client, skhcn, "sec_skhcn", "receipt", {"received_on": "2026-11-18"}).status_code == 200
+    )
+    rows = session.exec(
+        select(HistoryEntry).where(HistoryEntry.entity.in_(["report", "report_request"]))
+    ).all()
+    names = history_names(session, rows)
+    told = [describe(r, names) for r in rows]
+    text = " | ".join(t.sentence + " " + " ".join(str(c) for c in t.changes) for t in told)
+    # It used to read "gửi báo cáo annual_report" and "Trạng thái báo cáo: submitted → received".
+    assert "báo cáo năm" in text and "đã tiếp nhận" in text
+    for raw in ("annual_report", "submitted", "received →", "→ received"):
+        assert raw not in text, (raw, text)

@@ -120,3 +120,22 @@ def test_the_step_form_refuses_the_sender_completing_the_report(client, skhcn, s
         answer.text
     )
     assert state(session) == "open"
+
+
+def test_the_one_click_link_of_a_report_step_leads_to_the_report_page(client, skhcn, session):  # noqa: F811
+    # A reminder's link for a report step used to open a completion form that could only fail.
+    from datetime import UTC, datetime
+
+    from notifications.links import step_link
+
+    settings = client.app.state.settings
+    step = find_step(session=session, agency_code="SNGV", year=2026, key="annual_report")
+    url = step_link(settings, step.id, datetime(2026, 11, 24, 3, tzinfo=UTC))
+    page = client.get("/" + url.split("//", 1)[1].split("/", 1)[1])
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Ghi nhận hoàn thành" not in text and 'name="done_on"' not in text
+    assert "đơn vị nhận ghi nhận đã nhận được" in text and 'href="/reports"' in text
+    login(client, "sec_sngv")
+    form = html.unescape(client.get("/agencies/SNGV/2026/steps/annual_report").text)
+    assert "Mở trang Báo cáo" in form and 'name="done_on"' not in form

@@ -136,6 +136,7 @@ def put_plan(
     inspector = _writable(session, viewer, code)
     try:
         iso.record_plan(
+            overseer_code=settings.overseer_code,
             session=session,
             inspector_code=inspector.code,
             year=year,

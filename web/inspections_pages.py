@@ -161,6 +161,7 @@ def plan_submit(
         if month_text and not month_text.isdigit():
             raise FormError(f"Tháng dự kiến «{month_text[:10]}» không phải là số.")
         result = iso.record_plan(
+            overseer_code=settings.overseer_code,
             session=session,
             inspector_code=inspector.code,
             year=year,

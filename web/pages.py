@@ -353,8 +353,34 @@ def _form_context(
         "action": quote(action, safe="/:"),
         "values": values,
         "today": today,
+    } | _by_record(step, agency)
+
+
+def _by_record(step: Step, agency: Agency) -> dict[str, Any]:
+    """For a step that a record completes (never by hand): what to say and where to go instead."""
+    code = quote(agency.code, safe="")
+    if step.step_type in cycles.RECEIPT_STEP_TYPES:
+        return {
+            "by_record": True,
+            "record_note": "Báo cáo được tính là đã gửi khi đơn vị nhận ghi nhận đã nhận được. "
+            "Gửi báo cáo kèm tệp tại trang Báo cáo; đơn vị nhận sẽ ghi nhận ngày nhận.",
+            "records_url": "/reports",
+            "records_label": "Mở trang Báo cáo",
+        }
+    if step.step_type == cycles.RECORD_STEP_TYPE:
+        return {
+            "by_record": True,
+            "record_note": "Bước này hoàn thành khi đơn vị ghi nhận báo cáo kết quả khắc phục sau "
+            "kiểm tra (số, ngày báo cáo), không đánh dấu trực tiếp tại đây.",
+            "records_url": f"/agencies/{code}/{step.year}/inspections",
+            "records_label": "Mở trang Kiểm tra HTQLCL",
+        }
+    return {
         "by_record": step.step_type in RECORD_STEPS,
-        "records_url": f"/agencies/{quote(agency.code, safe='')}/{step.year}/audits",
+        "record_note": "Bước này được cập nhật từ hồ sơ hành động khắc phục (ngày hoàn thành và "
+        "ngày xác nhận hiệu lực), không đánh dấu trực tiếp tại đây.",
+        "records_url": f"/agencies/{code}/{step.year}/audits",
+        "records_label": "Mở trang Đánh giá nội bộ & hành động khắc phục",
     }
 
 

@@ -4,7 +4,7 @@
 - A report is sent only by its agency's own users (multipart: the file and its fields).
 - Receipt, acceptance and return are recorded only by the receiving unit's users (or an admin);
   receipt completes the report step, a return opens it again.
-Refusals answer 422 with `detail` (Vietnamese) and `errors` (field, message), like web/iso/api_common.py.
+Refusals answer 422 with `detail` (Vietnamese) and `errors` (field, message), as web/iso does.
 """
 
 from __future__ import annotations
@@ -179,6 +179,7 @@ def post_request(
         except PeriodError as exc:
             raise iso.IsoError(str(exc), field="period") from exc
         request = iso.create_request(
+            overseer_code=settings.overseer_code,
             session=session,
             unit_code=unit.code,
             letter_number=body.letter_number,
@@ -272,6 +273,7 @@ async def post_report(
     today = local_day(settings, now)
     try:
         iso.submit_report(
+            overseer_code=settings.overseer_code,
             session=session,
             agency_code=agency.code,
             year=year,

@@ -166,6 +166,7 @@ async def submit_form(
             return _back(request, date_error("Ngày báo cáo", text["report_date"]), error=True)
     try:
         iso.submit_report(
+            overseer_code=settings.overseer_code,
             session=session,
             agency_code=agency.code,
             year=year,

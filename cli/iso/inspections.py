@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import Year, actor, echo_table, fail, parse_day, to_json, vn_date
+from cli.common import Year, actor, echo_table, fail, parse_day, settings, to_json, vn_date
 from cli.iso.common import (
     AsJson,
     By,
@@ -97,6 +97,7 @@ def plan(
         if file is not None:
             entries += _file_entries(file)
         result = iso.record_plan(
+            overseer_code=settings().overseer_code,
             session=session,
             inspector_code=inspector,
             year=year,

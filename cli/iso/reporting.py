@@ -92,6 +92,7 @@ def request_add(
         fail(f"--period: {exc}")
     with refusals() as session:
         request = iso.create_request(
+            overseer_code=settings().overseer_code,
             session=session,
             unit_code=unit,
             letter_number=number,
@@ -188,6 +189,7 @@ def submit(
             fail(f"--file {file}: không đọc được tệp ({exc.strerror}).")
     with refusals() as session:
         iso.submit_report(
+            overseer_code=settings().overseer_code,
             session=session,
             agency_code=agency,
             year=year,

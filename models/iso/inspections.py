@@ -26,6 +26,7 @@ from models.iso.base import (
     _text,
     get_agency,
 )
+from models.iso.report_checks import DEFAULT_OVERSEER_CODE, check_inspector
 from models.tables import AGENCY, STEP_OPEN, Agency, Step, instant, utcnow
 
 FORMS = ("dossier", "onsite")
@@ -267,6 +268,7 @@ def record_plan(
     entries: Sequence[PlanEntry],
     actor: str,
     rules: RuleSet,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> PlanResult:
     """Record (or amend) the inspecting unit's plan for a year; warn, not refuse, below 1/3.
 
@@ -274,8 +276,10 @@ def record_plan(
       are added; none is removed (an inspection held stays on the record).
     - Refuses an unknown agency, a form other than dossier or on site, a month outside 1-12
       or a day outside the year, naming the row; nothing is written then.
+    - Only the overseer (Sở KH&CN) or one of its units (the Chi cục TĐC) inspects, never itself.
     """
     inspector = get_agency(session, inspector_code)
+    check_inspector(session, inspector, overseer_code)
     ref = _text(decision_ref, "decision_ref", "Số quyết định phê duyệt kế hoạch", 200, True) or ""
     if decision_on.year not in (year - 1, year):
         raise IsoError(
@@ -285,6 +289,8 @@ def record_plan(
     if not entries:
         raise IsoError("Kế hoạch chưa có đơn vị nào được kiểm tra.", field="entries")
     rows = _validate_entries(session, year, entries)
+    if any(r[0].id == inspector.id for r in rows):
+        raise IsoError(f"{inspector.name} không tự kiểm tra chính mình.", field="entries")
     plan = _plan(session, inspector, year)
     others = (
         session.execute(

@@ -9,7 +9,14 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from models.iso.base import IsoError
+from models.tables import AGENCY, Agency
+
+# The overseer (đơn vị chủ trì, Sở KH&CN) unless the settings name another (ISOCYCLE_OVERSEER_CODE).
+DEFAULT_OVERSEER_CODE = "SKHCN"
 
 # The files a report may be: (extension, content type); the content is checked, not the name.
 FILE_TYPES = {
@@ -108,3 +115,55 @@ def may_receive(*, role: str, user_agency_id: uuid.UUID | None, unit_id: uuid.UU
     """Only the receiving unit's secretaries and supervisors (or an admin) record receipt,
     accept or return a report, and send a request in the unit's name."""
     return role == "admin" or (role in ACTING_ROLES and user_agency_id == unit_id)
+
+
+# --- who may ask, receive and inspect -----------------------------------------------------------
+# Reports go up the chain of command: to the overseer (Sở KH&CN), or to a unit above the agency
+# (before 1/7/2025 a district for its communes). Only those may ask for an agency's report, and
+# only the overseer and its own units (the Chi cục TĐC) inspect. Without this, any secretary
+# could name its own agency as the recipient and complete its report step itself.
+
+
+def ancestor_ids(session: Session, agency_id: uuid.UUID) -> list[uuid.UUID]:
+    """The units above an agency, its parent first (a cycle in the tree stops the walk)."""
+    parent_of = dict(session.execute(select(AGENCY.c.id, AGENCY.c.parent_id)).tuples().all())
+    out: list[uuid.UUID] = []
+    current = parent_of.get(agency_id)
+    while current is not None and current not in out and current != agency_id:
+        out.append(current)
+        current = parent_of.get(current)
+    return out
+
+
+def overseer_id(session: Session, overseer_code: str) -> uuid.UUID | None:
+    """The overseer's id, or None when no agency has its code."""
+    found = session.execute(select(AGENCY.c.id).where(AGENCY.c.code == overseer_code)).scalar()
+    return found
+
+
+def check_recipient(
+    session: Session, agency: Agency, unit: Agency, overseer_code: str = DEFAULT_OVERSEER_CODE
+) -> None:
+    """Refuse a unit that may not ask for or receive this agency's report, naming both."""
+    if unit.id == agency.id or (
+        unit.id != overseer_id(session, overseer_code)
+        and unit.id not in ancestor_ids(session, agency.id)
+    ):
+        raise IsoError(
+            f"{unit.name} không nhận báo cáo của {agency.name}: báo cáo gửi đơn vị chủ trì "
+            "(Sở KH&CN) hoặc một đơn vị cấp trên của đơn vị.",
+            field="unit",
+        )
+
+
+def check_inspector(
+    session: Session, unit: Agency, overseer_code: str = DEFAULT_OVERSEER_CODE
+) -> None:
+    """Refuse a unit that is neither the overseer nor one of its units (e.g. the Chi cục TĐC)."""
+    overseer = overseer_id(session, overseer_code)
+    if overseer is None or (unit.id != overseer and overseer not in ancestor_ids(session, unit.id)):
+        raise IsoError(
+            f"{unit.name} không phải đơn vị kiểm tra: chỉ đơn vị chủ trì (Sở KH&CN) hoặc đơn vị "
+            "trực thuộc (Chi cục TĐC) lập kế hoạch và biên bản kiểm tra.",
+            field="inspector",
+        )

@@ -13,6 +13,7 @@ from sqlalchemy import Index, LargeBinary, UniqueConstraint, insert, select
 from sqlmodel import JSON, Column, Field, Session, SQLModel, col, select as orm_select
 
 from models import cycles
+from models.agencies import iter_subtree_ids
 from models.calendar import WorkingCalendar
 from models.iso.base import (
     IsoError,
@@ -24,12 +25,25 @@ from models.iso.base import (
 )
 from models.iso.report_checks import (
     DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_OVERSEER_CODE,
     MAX_FILE_NAME,
     ReportFileIn,
     check_file,
+    check_recipient,
+    overseer_id,
 )
 from models.periods import Period
-from models.tables import AGENCY, STEP_DONE, STEP_OPEN, Agency, Step, instant, table_of, utcnow
+from models.tables import (
+    AGENCY,
+    STEP_DONE,
+    STEP_OPEN,
+    STEP_WAIVED,
+    Agency,
+    Step,
+    instant,
+    table_of,
+    utcnow,
+)
 
 # The report steps a request may set; ad hoc letters make a step of their own per letter.
 REPORT_KINDS = cycles.RECEIPT_STEP_TYPES
@@ -153,6 +167,7 @@ def create_request(
     actor: str,
     today: date,
     working: WorkingCalendar,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> ReportRequest:
     """Record a report request letter and set each asked agency's report step to its deadline.
 
@@ -161,6 +176,8 @@ def create_request(
       makes a step "report:LETTER" of its own. The deadline moves to the next working day.
     - The asked agencies are the codes given plus every agency of `recipient_kinds` in operation
       on the letter's date; the requesting unit never asks itself.
+    - Only the overseer asks any agency; another unit asks only the agencies under it (a
+      district its communes), and its `recipient_kinds` reach only those.
     """
     unit = get_agency(session, unit_code)
     number = _text(letter_number, "letter_number", "Số công văn", 100, required=True) or ""
@@ -186,11 +203,26 @@ def create_request(
             f"Không có đơn vị mã {', '.join(f'«{c}»' for c in unknown)}.", field="agencies"
         )
     ids = dict.fromkeys(found[c] for c in codes)
+    under: set[uuid.UUID] | None = None  # None: the overseer, who asks anyone
+    if unit.id != overseer_id(session, overseer_code):
+        under = set(iter_subtree_ids(session=session, root_id=unit.id)) - {unit.id}
+        outside = [c for c in codes if found[c] not in under]
+        if outside:
+            raise IsoError(
+                f"{unit.name} chỉ yêu cầu báo cáo các đơn vị cấp dưới; "
+                f"{', '.join(f'«{c}»' for c in outside)} không thuộc đơn vị. Công văn gửi các "
+                "đơn vị khác do đơn vị chủ trì (Sở KH&CN) ghi nhận.",
+                field="agencies",
+            )
     if kinds:
         rows = session.execute(
             select(a.id, a.active, a.valid_from, a.valid_to).where(a.kind.in_(kinds))
         ).all()
-        ids |= dict.fromkeys(r.id for r in rows if cycles.agency_exists_on(r, letter_date))
+        ids |= dict.fromkeys(
+            r.id
+            for r in rows
+            if cycles.agency_exists_on(r, letter_date) and (under is None or r.id in under)
+        )
     ids.pop(unit.id, None)
     if not ids:
         raise IsoError("Công văn chưa gửi tới đơn vị nào.", field="agencies")
@@ -391,6 +423,7 @@ def submit_report(
     unit_code: str | None = None,
     addressed_to: str | None = None,
     require_file: bool = True,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> Report:
     """Record an agency's report for a step, with its file; a returned report is sent again.
 
@@ -415,7 +448,9 @@ def submit_report(
     if request is not None:
         recipient_id = request.unit_id
     elif unit_code:
-        recipient_id = get_agency(session, unit_code).id
+        recipient = get_agency(session, unit_code)
+        check_recipient(session, agency, recipient, overseer_code)
+        recipient_id = recipient.id
     else:
         raise IsoError(
             "Chưa có công văn yêu cầu cho bước này; hãy nêu đơn vị nhận báo cáo.", field="unit"
@@ -562,6 +597,12 @@ def record_receipt(
             Step.agency_id == report.agency_id, Step.year == year, Step.key == step_key
         )
     ).one()
+    if step.state == STEP_WAIVED:
+        raise IsoError(
+            f"Bước «{step.title}» đã được miễn ({step.waive_reason or 'không nêu lý do'}); "
+            "mở lại bước trước khi ghi nhận đã nhận báo cáo.",
+            field="received_on",
+        )
     _decide(
         session, report, actor, "received",
         {"status": RECEIVED, "received_on": received_on, "received_by": actor, "comment": None},
