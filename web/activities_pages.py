@@ -16,10 +16,9 @@ from models.periods import Period, PeriodError, parse_period
 from models.tables import Agency
 from web.activities_api import activities_of
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
+from web.iso.pages_common import FormError, _clean, _date as _optional_date
 from web.pages import (
     agency_or_404,
-    date_error,
-    parse_vn_date,
     render,
     require_see,
     require_write,
@@ -28,23 +27,11 @@ from web.pages import (
 router = APIRouter(include_in_schema=False)
 
 
-class FormError(Exception):
-    """A form value that cannot be read; the message is Vietnamese and names the field."""
-
-
 def _date(form: dict[str, str], name: str, label: str) -> date:
-    text = form.get(name, "").strip()
-    day = parse_vn_date(text)
-    if day is None:
-        raise FormError(date_error(label, text))
+    """A required date of the form (web/iso/pages_common._date refuses it when empty)."""
+    day = _optional_date(form, name, label)
+    assert day is not None  # required=True never gives None
     return day
-
-
-def _clean(form: dict[str, str]) -> dict[str, str]:
-    for value in form.values():
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise FormError("Một ô của biểu mẫu có ký tự không hợp lệ; hãy gõ lại ô vừa dán.")
-    return form
 
 
 def _period(request: Request, text: str) -> Period:

@@ -19,11 +19,10 @@ from models.tables import Agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
 from web.inspections_api import calendar
 from web.iso.api_common import iso_rules
+from web.iso.pages_common import FormError, _clean, _date
 from web.pages import (
     StepYear,
     agency_or_404,
-    date_error,
-    parse_vn_date,
     render,
     require_see,
     require_write,
@@ -33,27 +32,6 @@ router = APIRouter(include_in_schema=False)
 
 FINDING_ROWS = 3  # blank finding rows on the biên bản form; blank rows are skipped
 FORM_NAMES = {"dossier": "Qua hồ sơ, báo cáo", "onsite": "Trực tiếp tại trụ sở"}
-
-
-class FormError(Exception):
-    """A form value that cannot be read; the message is Vietnamese and names the field."""
-
-
-def _date(form: dict[str, str], name: str, label: str, required: bool = True) -> date | None:
-    text = form.get(name, "").strip()
-    if not text and not required:
-        return None
-    day = parse_vn_date(text)
-    if day is None:
-        raise FormError(date_error(label, text))
-    return day
-
-
-def _clean(form: dict[str, str]) -> dict[str, str]:
-    for value in form.values():
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise FormError("Một ô của biểu mẫu có ký tự không hợp lệ; hãy gõ lại ô vừa dán.")
-    return form
 
 
 def _common(today: date) -> dict[str, Any]:

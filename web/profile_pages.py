@@ -15,10 +15,9 @@ from sqlmodel import Session
 from models import cycles, iso
 from models.tables import Agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
+from web.iso.pages_common import FormError, _date
 from web.pages import (
     agency_or_404,
-    date_error,
-    parse_vn_date,
     render,
     require_see,
     require_write,
@@ -28,20 +27,6 @@ from web.pages import (
 router = APIRouter(include_in_schema=False)
 
 MEMBER_ROWS = 6  # blank member rows on the committee form; blank rows are skipped
-
-
-class FormError(Exception):
-    """A form value that cannot be read; the message is Vietnamese and names the field."""
-
-
-def _date(form: dict[str, str], name: str, label: str, required: bool = True) -> date | None:
-    text = form.get(name, "").strip()
-    if not text and not required:
-        return None
-    day = parse_vn_date(text)
-    if day is None:
-        raise FormError(date_error(label, text))
-    return day
 
 
 def _year(form: dict[str, str], name: str, label: str) -> int | None:
