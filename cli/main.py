@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli import iso as iso_cli
+from cli import documents as documents_cli, iso as iso_cli
 from cli.common import (
     STATE,
     Year,
@@ -53,6 +53,7 @@ cycle_app = typer.Typer(help="Yearly cycles (chu kỳ năm).", no_args_is_help=T
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(iso_cli.app)  # audit, actions, review, objectives, events, history
+app.add_typer(documents_cli.register(), name="report")
 register_web(app)
 app.add_typer(reminders_app)
 app.command("serve")(serve_command)

@@ -44,6 +44,7 @@ from web import (
     reporting_pages,
 )
 from web.deps import Clock, LoginRequired
+from web.documents import agency as agency_documents, province as province_documents
 from web.headers import SecurityHeaders, swagger_csp
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -133,6 +134,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(activities_pages.router)
     app.include_router(reporting_api.router)
     app.include_router(reporting_pages.router)
+    app.include_router(agency_documents.router)
+    app.include_router(province_documents.router)
     app.include_router(iso_web.pages_router)
     app.include_router(log_pages.router)
     app.include_router(dashboard_pages.router)

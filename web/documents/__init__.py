@@ -1,0 +1,1 @@
+"""Document downloads ("Tải báo cáo (.docx)"): one module per family of documents."""
