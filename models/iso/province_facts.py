@@ -145,6 +145,7 @@ class LateItem:
     title: str
     due: date
     days_late: int
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -432,7 +433,7 @@ def late_agencies(
         if not agency_exists_on(r, today):
             continue
         info[r.agency_id] = r
-        found[r.agency_id].append(LateItem(r.title, r.due, (today - r.due).days))
+        found[r.agency_id].append(LateItem(r.title, r.due, (today - r.due).days, r.key))
     if letter is not None and letter.due is not None and today > letter.due:
         _add_letter(session, letter, today, found, info)
     out = [
@@ -469,7 +470,9 @@ def _add_letter(
     ):
         if agency_exists_on(r, today):
             info.setdefault(r.id, _Info(r.code, r.name, r.kind))
-            found[r.id].append(LateItem(title, letter.due, (today - letter.due).days))
+            found[r.id].append(
+                LateItem(title, letter.due, (today - letter.due).days, letter.step_key)
+            )
 
 
 @dataclass(frozen=True)
