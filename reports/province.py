@@ -287,9 +287,10 @@ def chasing_letter(
 
 
 def _rows_and_summary(
-    session: Session, year: int, today: date, rule: PeriodRule
+    session: Session, year: int, today: date, rule: PeriodRule, rows: list[AgencyRow] | None
 ) -> tuple[list[AgencyRow], ProvinceSummary]:
-    rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
+    if rows is None:
+        rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
     if not rows:
         raise DocumentError(
             f"Năm {year} chưa có cơ quan nào thực hiện chu kỳ ISO (chưa mở năm bằng "
@@ -355,12 +356,14 @@ def province_summary_docx(
     signing: Signing = Signing(),
     rule: PeriodRule = DEFAULT_RULE,
     template_dir: Path | None = None,
+    rows: list[AgencyRow] | None = None,
 ) -> bytes:
     """The báo cáo tổng hợp to UBND tỉnh: reports on time, announcements, the year's items x/y
     by kind with findings, updates, TTHC, budget, training, inspections, the 7.2 scores and the
-    shortcomings written from the laggards."""
+    shortcomings written from the laggards. `rows` (from province_rows) spares reading the
+    province again when the caller has them (the summary and its .xlsx together)."""
     unit = _overseer(session, unit_code)
-    rows, s = _rows_and_summary(session, year, today, rule)
+    rows, s = _rows_and_summary(session, year, today, rule, rows)
     u = s.update_counts
     updates_total = sum(u.values())
     sev = s.findings
@@ -454,10 +457,13 @@ def province_summary_docx(
     return render_docx("skhcn_summary", context, template_dir=template_dir)
 
 
-def score_distribution_for(session: Session, year: int, today: date) -> list[tuple[str, int]]:
+def score_distribution_for(
+    session: Session, year: int, today: date, rows: list[AgencyRow] | None = None
+) -> list[tuple[str, int]]:
     """The 7.2 score distribution of the agencies in scope (the one place it is fetched)."""
-    ids = [r.agency_id for r in province_rows(session=session, year=year, today=today)]
-    return _score_distribution(session, year, ids)
+    if rows is None:
+        rows = province_rows(session=session, year=year, today=today)
+    return _score_distribution(session, year, [r.agency_id for r in rows])
 
 
 # --- Phụ lục II -----------------------------------------------------------------------------------
@@ -514,13 +520,15 @@ def phu_luc_ii(
     signing: Signing = Signing("TM. Ủy ban nhân dân", "Chủ tịch"),
     rule: PeriodRule = DEFAULT_RULE,
     template_dir: Path | None = None,
+    rows: list[AgencyRow] | None = None,
 ) -> bytes:
     """Phụ lục II for Bộ KH&CN as .docx: UBND tỉnh's cover page and the table by level (cấp
-    tỉnh / huyện / xã and the province); the columns are isocycle's assumption (see the note)."""
+    tỉnh / huyện / xã and the province); the columns are isocycle's assumption (see the note).
+    `rows` (from province_rows) spares reading the province again when the caller has them."""
     unit = _overseer(session, unit_code)
     parent = session.get(Agency, unit.parent_id) if unit.parent_id else None
     issuer = parent if parent is not None and parent.kind == "ubnd_tinh" else unit
-    rows, s = _rows_and_summary(session, year, today, rule)
+    rows, s = _rows_and_summary(session, year, today, rule, rows)
     head = letterhead(
         session, issuer, doc_kind="BC", number=number, issued_on=issued_on, province=province,
         year=year if issued_on is None else None,
@@ -581,10 +589,11 @@ def phu_luc_ii_xlsx(
     today: date,
     province: str,
     rule: PeriodRule = DEFAULT_RULE,
+    rows: list[AgencyRow] | None = None,
 ) -> bytes:
     """The whole table as .xlsx: one row per agency (sheet "Phụ lục II"), and the levels'
-    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers."""
-    rows, s = _rows_and_summary(session, year, today, rule)
+    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers. `rows` as above."""
+    rows, s = _rows_and_summary(session, year, today, rule, rows)
     heading = [
         f"PHỤ LỤC II - TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
         f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {s.agencies} cơ quan, đơn vị.",

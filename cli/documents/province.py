@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlmodel import Session
@@ -19,6 +19,7 @@ from cli.iso.common import Today, iso_rules, refusals, today_from
 if TYPE_CHECKING:
     from reports.province import Signing
 
+T = TypeVar("T")
 Out = Annotated[Path, typer.Option("--out", help="The file to write (.docx).")]
 Number = Annotated[
     str | None,
@@ -54,7 +55,7 @@ def _write(path: Path, data: bytes) -> None:
     typer.echo(f"Đã ghi {path} ({len(data):,} byte).".replace(",", "."))
 
 
-def _render(make: Callable[[Session], bytes]) -> bytes:
+def _render(make: Callable[[Session], T]) -> T:
     from reports.document import DocumentError
 
     with refusals() as session:
@@ -178,34 +179,38 @@ def summary(
     cfg, rules, day = settings(), iso_rules(), today_from(today)
     issued_on = _day(on, "--on")
 
-    def make(session: Session) -> bytes:
+    def make(session: Session) -> tuple[bytes, bytes | None]:
+        from models.iso.province_facts import province_rows
+        from models.periods import annual
+
         _year_open(session, year)
-        return province.province_summary_docx(
+        # Read once: the summary, its 7.2 scores and its table count the same rows.
+        rows = province_rows(
+            session=session, year=year, today=day, period=annual(year, rules.periods)
+        )
+        document = province.province_summary_docx(
             session=session,
             unit_code=cfg.overseer_code,
             year=year,
             today=day,
             province=cfg.province_name,
-            score_distribution=province.score_distribution_for(session, year, day),
+            score_distribution=province.score_distribution_for(session, year, day, rows),
             number=number,
             issued_on=issued_on,
             signing=_signing(sign_for, sign_title, signer, "Giám đốc"),
             rule=rules.periods,
             template_dir=cfg.report_template_dir,
+            rows=rows,
         )
-
-    document = _render(make)
-    table = None
-    if xlsx is not None:
-        table = _render(
-            lambda session: province.phu_luc_ii_xlsx(
-                session=session,
-                year=year,
-                today=day,
-                province=cfg.province_name,
-                rule=rules.periods,
+        table = None
+        if xlsx is not None:
+            table = province.phu_luc_ii_xlsx(
+                session=session, year=year, today=day, province=cfg.province_name,
+                rule=rules.periods, rows=rows,
             )  # fmt: skip
-        )
+        return document, table
+
+    document, table = _render(make)
     _write(out, document)
     if xlsx is not None and table is not None:
         _write(xlsx, table)

@@ -10,20 +10,21 @@ shortcomings sentences made from these rows are in models/iso/province_summary.p
 from __future__ import annotations
 
 import uuid
+from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from models.cycles import agency_exists_on
 from models.iso.activities import IsoBudget, TrainingCourse
 from models.iso.audits import Finding, InternalAudit
 from models.iso.base import SEVERITIES
-from models.iso.inspections import PlannedInspection, planned_by
+from models.iso.inspections import PlannedInspection
 from models.iso.procedures import PROCEDURE, TTHC_FIGURES
 from models.iso.profile import Announcement
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
@@ -221,13 +222,11 @@ def province_rows(
     ).all()
     wanted = None if agency_ids is None else set(agency_ids)
     day = _scope_day(year, today)
-    in_scope = {
-        st.agency_id
-        for st in steps
-        if (wanted is None or st.agency_id in wanted)
-        and st.agency_id in agencies
-        and agency_exists_on(agencies[st.agency_id], day)
-    }
+    # In operation on the day, checked once per agency (not once per step).
+    live = {i for i, ag in agencies.items() if agency_exists_on(ag, day)}
+    in_scope = {st.agency_id for st in steps} & live
+    if wanted is not None:
+        in_scope &= wanted
     levels = _levels(agencies)
     rows: dict[uuid.UUID, AgencyRow] = {}
     for agency_id in sorted(in_scope, key=lambda i: agencies[i].code):
@@ -316,24 +315,37 @@ def _add_announcements(session: Session, rows: dict[uuid.UUID, AgencyRow], year:
 
 def _add_procedures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period) -> None:
     """Count each agency's internal and TTHC procedures in force at the period's end: the latest
-    version of each code issued by then (undated decisions count), unless abolished by then."""
+    version of each code issued by then (undated decisions count), unless abolished by then;
+    counted in the database, one row per agency and kind."""
     p = PROCEDURE.c
-    latest: dict[tuple[uuid.UUID, str], Any] = {}
     on = period.end
-    for r in session.execute(
-        select(p.agency_id, p.kind, p.code, p.version, p.decision_on, p.abolished_on)
-        .where(p.kind.in_(("internal", "tthc")))
-        .order_by(p.agency_id, p.code, p.version)
-    ):
-        if r.agency_id in rows and (r.decision_on is None or r.decision_on <= on):
-            latest[(r.agency_id, r.code)] = r
-    for (agency_id, _code), r in latest.items():
-        if r.abolished_on is not None and r.abolished_on <= on:
+    issued = or_(p.decision_on.is_(None), p.decision_on <= on)
+    latest = (
+        select(p.agency_id, p.code, func.max(p.version).label("version"))
+        .where(p.kind.in_(("internal", "tthc")), issued)
+        .group_by(p.agency_id, p.code)
+        .subquery()
+    )
+    for agency_id, kind, n in session.execute(
+        select(p.agency_id, p.kind, func.count())
+        .join(
+            latest,
+            and_(
+                latest.c.agency_id == p.agency_id,
+                latest.c.code == p.code,
+                latest.c.version == p.version,
+            ),
+        )
+        .where(or_(p.abolished_on.is_(None), p.abolished_on > on))
+        .group_by(p.agency_id, p.kind)
+    ).tuples():
+        row = rows.get(agency_id)
+        if row is None:
             continue
-        if r.kind == "internal":
-            rows[agency_id].internal_procedures += 1
+        if kind == "internal":
+            row.internal_procedures = int(n)
         else:
-            rows[agency_id].tthc_procedures += 1
+            row.tthc_procedures = int(n)
 
 
 def _add_figures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period) -> None:
@@ -385,14 +397,16 @@ def _add_inspections(
         row = rows.get(r.agency_id)
         if row is None:
             continue
-        entry = PlannedInspection(
-            agency_id=r.agency_id, plan_id=uuid.UUID(int=0), year=r.year, form=r.form,
-            planned_month=r.planned_month, planned_on=r.planned_on,
-        )  # fmt: skip
+        # The day it counts as held on plan (models.iso.inspections.planned_by), without
+        # building a row object per agency: its day, else its month's end.
+        if r.planned_on is not None:
+            by = r.planned_on
+        else:
+            by = date(r.year, r.planned_month, monthrange(r.year, r.planned_month)[1])
         # Two plans naming one agency (two inspecting units): the on-site one, else the latest.
         if row.inspection_form == "onsite" and r.form != "onsite":
             continue
-        row.inspection_form, row.inspection_planned_by = r.form, planned_by(entry)
+        row.inspection_form, row.inspection_planned_by = r.form, by
         row.inspection_held_on = r.end_on
         row.followup = steps.get((r.agency_id, r.step_key)) if r.step_key else None
 
