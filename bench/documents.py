@@ -4,8 +4,8 @@
 of bench/province.py, the year 2026 opened, its steps settled (most on time, some late, some
 open), and a realistic spread of announcements, findings, procedures, TTHC figures, budget,
 training and an inspection plan written in bulk; then the province's rows, the summary (.docx),
-Phụ lục II (.xlsx and .docx), the late agencies and the chasing letter, each timed. Each time is the best of
-three runs. Target (issue 12): the summary and its .xlsx under 5 s at 5,000 agencies.
+Phụ lục II (.xlsx and .docx), the late agencies and the chasing letter, each timed (the best of
+three runs). Target (issue 12): the summary and its .xlsx under 5 s at 5,000 agencies.
 """
 
 from __future__ import annotations
