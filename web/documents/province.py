@@ -19,7 +19,9 @@ from sqlmodel import Session
 from config.settings import Settings
 from models.cycles import year_is_open
 from models.iso import IsoError, load_iso_rules, reporting
+from models.iso.province_facts import province_rows
 from models.iso.report_checks import ancestor_ids, overseer_id
+from models.periods import annual
 from reports import province
 from reports.document import DocumentError
 from web.deps import ApiViewer, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, local_day
@@ -143,11 +145,14 @@ def _summary(session: Session, settings: Settings, today: date, year: int) -> Re
     _open_year(session, year)
 
     def build() -> bytes:
+        rule = _rule(settings)
+        # Read once: the summary and its 7.2 scores count the same rows.
+        rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
         return province.province_summary_docx(
             session=session, unit_code=settings.overseer_code, year=year, today=today,
             province=settings.province_name,
-            score_distribution=province.score_distribution_for(session, year, today),
-            rule=_rule(settings), template_dir=settings.report_template_dir,
+            score_distribution=province.score_distribution_for(session, year, today, rows),
+            rule=rule, template_dir=settings.report_template_dir, rows=rows,
         )  # fmt: skip
 
     return _file(_make(session, build), f"Báo cáo tổng hợp ISO {year}.docx", DOCX)
