@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from models.iso import reporting
 from models.iso.province_facts import late_agencies, province_rows
-from models.iso.province_summary import province_summary
+from models.iso.province_summary import InspectionCounts, province_summary
 from models.users import create_user, issue_token
 from reports import province
 from reports.document import DocumentError, pdf_text, to_pdf
@@ -129,6 +129,13 @@ def test_the_summary_counts_x_of_y_by_kind(session, summary_year) -> None:
         "chưa đạt tối thiểu 1/3 (cần ít nhất 02 cơ quan) theo Điều 33 Thông tư "
         "26/2014/TT-BKHCN.",
     ]
+
+
+def test_a_third_on_site_is_checked_with_the_agencies_in_scope() -> None:
+    assert InspectionCounts(agencies=6, planned=3, planned_onsite=2).onsite_ok
+    short = InspectionCounts(agencies=7, planned=3, planned_onsite=2)  # 2/7 < 1/3
+    assert not short.onsite_ok and short.onsite_needed == 3 and short.onsite_percent == "28,6%"
+    assert InspectionCounts().onsite_ok  # nobody to inspect: nothing short
 
 
 # --- the documents ------------------------------------------------------------------------------

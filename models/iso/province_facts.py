@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from calendar import monthrange
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -494,9 +493,3 @@ class _Info:
     code: str
     name: str
     kind: str
-
-
-def restrict(rows: Iterable[AgencyRow], kinds: Iterable[str]) -> list[AgencyRow]:
-    """The rows of agencies of these kinds (all rows when no kind is given)."""
-    wanted = set(kinds)
-    return [r for r in rows if not wanted or r.kind in wanted]
