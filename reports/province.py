@@ -178,10 +178,10 @@ def request_letter(
         "addressees": _lines(addressees),
         "body": [
             f"Thực hiện {QD19} về việc áp dụng {QMS} vào hoạt động của các cơ quan, tổ chức "
-            f"thuộc hệ thống hành chính nhà nước và {TT26}, để tổng hợp báo cáo UBND tỉnh và "
-            f"Bộ Khoa học và Công nghệ, {unit.name} đề nghị các cơ quan, đơn vị báo cáo kết quả "
-            f"xây dựng, áp dụng, duy trì và cải tiến HTQLCL {words} (số liệu từ ngày "
-            f"{vn_date(request.period_start)} đến ngày {vn_date(request.period_end)})."
+            f"thuộc hệ thống hành chính nhà nước và {TT26}, {unit.name} tổng hợp kết quả xây "
+            f"dựng, áp dụng, duy trì và cải tiến HTQLCL {words} trên địa bàn tỉnh (số liệu từ "
+            f"ngày {vn_date(request.period_start)} đến ngày {vn_date(request.period_end)}) để "
+            f"báo cáo UBND tỉnh và Bộ Khoa học và Công nghệ."
         ],
         "report_words": f"kết quả xây dựng, áp dụng, duy trì và cải tiến {QMS} {words}",
         "unit_name": unit.name,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from docx.document import Document
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
 from reports.templates.build import (
     add_heading,
@@ -118,7 +118,8 @@ def build() -> Document:
     add_signature(doc)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     add_title(doc, "Đề cương báo cáo", "{{ outline_title }}")
-    add_paragraph(doc, "(Kèm theo {{ attached_to }})", italic=True, indent=False)
+    attached = add_paragraph(doc, "(Kèm theo {{ attached_to }})", italic=True, indent=False)
+    attached.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for text, level in OUTLINE:
         if level is None:
             add_paragraph(doc, text)
