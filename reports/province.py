@@ -28,7 +28,7 @@ from models.iso.province_facts import (
     late_agencies,
     province_rows,
 )
-from models.iso.province_summary import ITEM_LABELS, ProvinceSummary, province_summary
+from models.iso.province_summary import ProvinceSummary, province_summary
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.periods import PeriodRule, annual, six_month
 from models.tables import AGENCY, Agency
@@ -89,6 +89,7 @@ def _score_distribution(
 
 
 def _two(n: int) -> str:
+    """A count as reports write it: 3 → "03", 0 → "0", 1.234 → "1.234"."""
     return f"{n:02d}" if 0 < n < 10 else vn_number(n)
 
 
@@ -623,15 +624,3 @@ def phu_luc_ii_xlsx(
             ),  # fmt: skip
         ]
     )
-
-
-__all__ = [
-    "ITEM_LABELS",
-    "Signing",
-    "chasing_letter",
-    "phu_luc_ii",
-    "phu_luc_ii_xlsx",
-    "province_summary_docx",
-    "request_letter",
-    "score_distribution_for",
-]
