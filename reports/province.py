@@ -450,6 +450,8 @@ def province_summary_docx(
         f"tạo, tập huấn về ISO hành chính với {vn_number(s.training_person_times)} lượt người.",
         "inspection_lines": _inspection_lines(s, year),
         "score_rows": [{"band": band, "count": _two(n)} for band, n in score_distribution],
+        "scored_line": f"{_two(sum(n for _, n in score_distribution))}/{_two(s.agencies)} cơ "
+        f"quan đã gửi điểm tự chấm tiêu chí 7.2 (thang điểm 5), phân bố như sau:",
         "shortcomings": s.shortcomings,
         "proposals": [],
         "closing": f"Trên đây là báo cáo kết quả xây dựng, áp dụng, duy trì và cải tiến HTQLCL "

@@ -278,6 +278,7 @@ def test_the_summary_report_states_the_figures(session, summary_year) -> None:
 
 def test_the_summary_shows_the_score_distribution_it_is_given(session, summary_year) -> None:
     data = summary_docx(session, [("Từ 4,5 đến 5 điểm", 2), ("Dưới 3 điểm", 1)])
+    assert "03/06 cơ quan đã gửi điểm tự chấm tiêu chí 7.2 (thang điểm 5)" in docx_text(data)
     assert find_table(data, "Khoảng điểm") == [
         ["Khoảng điểm", "Số cơ quan"], ["Từ 4,5 đến 5 điểm", "02"], ["Dưới 3 điểm", "01"],
     ]  # fmt: skip
@@ -400,7 +401,7 @@ def skhcn_token(session, tokens) -> str:
 def test_the_api_serves_the_documents_to_skhcn_only(
     client, chase_year, tokens, skhcn_token
 ) -> None:
-    url = "/api/documents/province/summary?year=2026"
+    url = "/api/v1/documents/province/summary?year=2026"
     for refused in ("sec_sngv", "sup_sngv", "view_all"):
         response = client.get(url, headers=bearer(tokens[refused]))
         assert response.status_code == 403, refused
@@ -414,28 +415,30 @@ def test_the_api_serves_the_documents_to_skhcn_only(
     assert "Kính gửi: Ủy ban nhân dân tỉnh Hà Tĩnh." in docx_text(response.content)
     # The clock of the app is 24/11/2026: the chasing letter is the chase test's.
     chase = client.get(
-        "/api/documents/province/chase?" + urlencode({"year": 2026, "letter": LETTER}),
+        "/api/v1/documents/province/chase?" + urlencode({"year": 2026, "letter": LETTER}),
         headers=bearer(tokens["admin"]),
     )
     assert chase.status_code == 200
     assert ["3", "UBND Phường Thành Sen", OBJECTIVES, "23/02/2026", "274"] in find_table(
         chase.content, "TT"
     )
-    xlsx = client.get("/api/documents/province/phu-luc-ii?year=2026", headers=bearer(skhcn_token))
+    xlsx = client.get(
+        "/api/v1/documents/province/phu-luc-ii?year=2026", headers=bearer(skhcn_token)
+    )
     assert xlsx.headers["content-type"] == province_web.XLSX
     assert load_workbook(io.BytesIO(xlsx.content))["Phụ lục II"].max_row == 4 + 6
     letter_doc = client.get(
-        "/api/documents/province/request-letter?" + urlencode({"letter": LETTER}),
+        "/api/v1/documents/province/request-letter?" + urlencode({"letter": LETTER}),
         headers=bearer(skhcn_token),
     )
     assert letter_doc.status_code == 200 and "Kính gửi:" in docx_text(letter_doc.content)
     missing = client.get(
-        "/api/documents/province/request-letter?letter=9%2FX", headers=bearer(skhcn_token)
+        "/api/v1/documents/province/request-letter?letter=9%2FX", headers=bearer(skhcn_token)
     )
     assert missing.status_code == 404 and "Không có công văn số «9/X»" in missing.json()["detail"]
     assert (
         client.get(
-            "/api/documents/province/summary?year=2031", headers=bearer(skhcn_token)
+            "/api/v1/documents/province/summary?year=2031", headers=bearer(skhcn_token)
         ).status_code
         == 404
     )

@@ -85,6 +85,7 @@ def build() -> Document:
     add_loop(doc, "line in inspection_lines", "{{ line }}")
     add_heading(doc, "8. Kết quả tự chấm điểm tiêu chí 7.2", 2)
     add_if(doc, "score_rows")
+    add_paragraph(doc, "{{ scored_line }}")
     add_table(
         doc,
         ["Khoảng điểm", "Số cơ quan"],

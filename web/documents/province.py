@@ -1,5 +1,6 @@
 """Downloads of Sở KH&CN's documents (.docx, .xlsx): the request letter, the chasing letter, the
-provincial summary and Phụ lục II, for the pages' buttons and the API (GET /api/documents/…).
+provincial summary and Phụ lục II, for the pages' buttons and the API
+(GET /api/v1/documents/province/…).
 
 Only the overseer's users (Sở KH&CN and its own units, e.g. the Chi cục TĐC) and admins may fetch
 them: the documents name every agency's shortcomings. Everyone else gets 403, on every request.
@@ -227,7 +228,12 @@ FILE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/api/documents/province/request-letter", responses=FILE)
+@router.get(
+    "/api/v1/documents/province/request-letter",
+    tags=["documents"],
+    response_class=Response,
+    responses=FILE,
+)
 def api_request_letter(
     session: SessionDep, settings: SettingsDep, viewer: ApiViewer, letter: LetterQuery
 ) -> Response:
@@ -236,7 +242,9 @@ def api_request_letter(
     return _request_letter(session, settings, letter)
 
 
-@router.get("/api/documents/province/chase", responses=FILE)
+@router.get(
+    "/api/v1/documents/province/chase", tags=["documents"], response_class=Response, responses=FILE
+)
 def api_chase(
     session: SessionDep,
     settings: SettingsDep,
@@ -250,7 +258,12 @@ def api_chase(
     return _chase(session, settings, local_day(settings, now), year, letter)
 
 
-@router.get("/api/documents/province/summary", responses=FILE)
+@router.get(
+    "/api/v1/documents/province/summary",
+    tags=["documents"],
+    response_class=Response,
+    responses=FILE,
+)
 def api_summary(
     session: SessionDep, settings: SettingsDep, now: NowDep, viewer: ApiViewer, year: YearQuery
 ) -> Response:
@@ -259,7 +272,12 @@ def api_summary(
     return _summary(session, settings, local_day(settings, now), year)
 
 
-@router.get("/api/documents/province/phu-luc-ii", responses=FILE)
+@router.get(
+    "/api/v1/documents/province/phu-luc-ii",
+    tags=["documents"],
+    response_class=Response,
+    responses=FILE,
+)
 def api_phu_luc_ii(
     session: SessionDep,
     settings: SettingsDep,
