@@ -325,6 +325,34 @@ def _units(
     return out
 
 
+def _own_units(session: Session, agency: Agency, year: int) -> list[Agency]:
+    """The agency's child units that run a QMS of their own: a profile, or steps in the year (a
+    phòng sharing its UBND xã's system has neither)."""
+    children = list(
+        session.exec(
+            orm_select(Agency)
+            .where(Agency.parent_id == agency.id, Agency.active == True)  # noqa: E712
+            .order_by(col(Agency.name))
+        ).all()
+    )
+    if not children:
+        return []
+    ids = [c.id for c in children]
+    with_profile = set(
+        session.exec(
+            orm_select(QmsProfile.agency_id).where(col(QmsProfile.agency_id).in_(ids))
+        ).all()
+    )
+    with_steps = set(
+        session.exec(
+            orm_select(Step.agency_id)
+            .where(col(Step.agency_id).in_(ids), Step.year == year)
+            .distinct()
+        ).all()
+    )
+    return [c for c in children if c.id in with_profile | with_steps]
+
+
 def _procedure_counts(
     session: Session, ids: Sequence[uuid.UUID], on: date
 ) -> dict[uuid.UUID, dict[str, int]]:
@@ -591,13 +619,7 @@ def agency_facts(
     cutoff = min(period.end, today)
     start = period.start
     parent = session.get(Agency, agency.parent_id) if agency.parent_id else None
-    children = list(
-        session.exec(
-            orm_select(Agency)
-            .where(Agency.parent_id == agency.id, Agency.active == True)  # noqa: E712
-            .order_by(col(Agency.name))
-        ).all()
-    )
+    children = _own_units(session, agency, year)
     steps = list(
         session.exec(orm_select(Step).where(Step.agency_id == agency.id, Step.year == year)).all()
     )
