@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # The largest report file (.pdf or .docx) an agency may send, in bytes; stored in the database.
     report_file_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     support_contact: str = "Sở Khoa học và Công nghệ (Phòng Tiêu chuẩn Đo lường Chất lượng)"
+    # The province's name as its documents' date line writes it ("Hà Tĩnh, ngày 05 tháng 02 …").
+    province_name: str = "Hà Tĩnh"
+    # A folder of the province's own Word templates: a file there named like a default template
+    # (agency_report.docx, …) replaces it; see docs/documents.md. None: the defaults only.
+    report_template_dir: Path | None = None
 
     @model_validator(mode="after")
     def _enforce_real_secrets(self) -> Settings:
