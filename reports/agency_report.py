@@ -24,16 +24,17 @@ from models.iso.report_drafts import PROSE, ReportDraft, get_draft, recipient_li
 from models.periods import Period, PeriodRule, annual, six_month
 from models.vn_format import vn_date, vn_number
 from reports.document import (
+    DocumentError,
     Sheet,
     letterhead,
     letterhead_context,
+    paragraphs,
     render_docx,
     signature_context,
     xlsx_bytes,
 )
 
 TEMPLATE = "agency_report"
-PLACEHOLDER = "[Phần do cơ quan viết: {hint}]"
 NOT_SCORED = "Chưa chấm điểm"
 # The criteria of Phụ lục IA as Hà Tĩnh's form heads them while no score card gives their maxima.
 IA_CODES = ("7.2.1", "7.2.2", "7.2.3", "7.2.4", "7.2.5", "7.2.6")
@@ -65,10 +66,6 @@ class ScoreCardLike(Protocol):
     def total(self) -> float | None: ...
     @property
     def max_total(self) -> float: ...
-
-
-class DocumentError(ValueError):
-    """A report that cannot be made (unknown agency, bad period), said in Vietnamese."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +110,10 @@ def audit_when(start: date, end: date) -> str:
 
 
 def _announcement(a: rf.AnnouncementFacts | None) -> str:
+    """ "công bố lại theo Quyết định số 25/QĐ-SNgV ngày 16/07/2021" (lower case: mid-sentence)."""
     if a is None:
         return ""
-    return f"{ANNOUNCEMENT_LABELS[a.kind].capitalize()}: Quyết định {doc_ref(a.ref, a.decided_on)}"
+    return f"{ANNOUNCEMENT_LABELS[a.kind]} theo Quyết định {doc_ref(a.ref, a.decided_on)}"
 
 
 # --- the report's text --------------------------------------------------------------------------
@@ -181,14 +179,20 @@ def _tthc_lines(facts: rf.AgencyFacts) -> list[str]:
 
 def _announcement_lines(facts: rf.AgencyFacts) -> list[str]:
     first, latest = facts.first_announcement, facts.latest_announcement
-    if first is None:
+    if first is None or latest is None:
         return [f"- {facts.name} chưa công bố HTQLCL phù hợp {facts.standard}."]
-    lines = [f"- Công bố lần đầu: Quyết định {doc_ref(first.ref, first.decided_on)}."]
-    if latest is not None and latest.ref != first.ref:
+    lines = [f"- Công bố lần đầu theo Quyết định {doc_ref(first.ref, first.decided_on)}."]
+    if latest.ref != first.ref:
         basis = f", trên cơ sở {latest.basis}" if latest.basis else ""
         lines.append(f"- Gần nhất: {_announcement(latest)}{basis}.")
-    for a in facts.announcements_in_period:
-        lines.append(f"- Trong kỳ báo cáo: {_announcement(a).lower()}.")
+    said = {first.ref, latest.ref}
+    lines += [
+        f"- Trong kỳ báo cáo: {_announcement(a)}."
+        for a in facts.announcements_in_period
+        if a.ref not in said
+    ]
+    if not facts.announcements_in_period:
+        lines.append("- Trong kỳ báo cáo không có quyết định công bố, công bố lại.")
     return lines
 
 
@@ -254,7 +258,9 @@ def _result_lines(facts: rf.AgencyFacts) -> dict[str, list[str]]:
         f"{count(a.closed)}, chậm hạn {count(a.late)}."
     ]
     if not facts.procedure_updates:
-        out["updates"] = ["- Trong kỳ không có văn bản pháp luật thay đổi đòi hỏi cập nhật quy trình."]
+        out["updates"] = [
+            "- Trong kỳ không có văn bản pháp luật thay đổi đòi hỏi cập nhật quy trình."
+        ]
     else:
         on_time = sum(u.on_time for u in facts.procedure_updates)
         lines = [
@@ -284,8 +290,7 @@ def _result_lines(facts: rf.AgencyFacts) -> dict[str, list[str]]:
         out["review"] = ["- Trong kỳ báo cáo chưa tổ chức họp xem xét của lãnh đạo."]
     counts = facts.procedure_counts
     internal = [
-        f"Quyết định {doc_ref(d.number, d.issued_on)} ({d.title})"
-        for d in facts.internal_decisions
+        f"Quyết định {doc_ref(d.number, d.issued_on)} ({d.title})" for d in facts.internal_decisions
     ]
     out["procedures"] = [
         f"- Tổng số {count(counts['internal'])} quy trình nội bộ"
@@ -297,7 +302,7 @@ def _result_lines(facts: rf.AgencyFacts) -> dict[str, list[str]]:
         f"- {u.name}: "
         + (
             f"áp dụng {('TCVN ISO 9001:' + u.edition) if u.edition else 'HTQLCL'}"
-            + (f", {_announcement(u.latest_announcement).lower()}" if u.latest_announcement else "")
+            + (f", {_announcement(u.latest_announcement)}" if u.latest_announcement else "")
             if u.applied
             else "chưa xây dựng, áp dụng HTQLCL"
         )
@@ -327,9 +332,7 @@ def _budget_lines(facts: rf.AgencyFacts) -> list[str]:
     b = facts.budget
     if not b["recorded"]:
         return [f"- Chưa ghi nhận kinh phí cho HTQLCL {_period_words(facts)}."]
-    spent = (
-        f"; đã sử dụng {vn_number(b['spent'])} đồng" if b["spent"] is not None else ""
-    )
+    spent = f"; đã sử dụng {vn_number(b['spent'])} đồng" if b["spent"] is not None else ""
     return [f"- Kinh phí được cấp: {vn_number(b['allocated'])} đồng{spent}."] + [
         f"- {n}" for n in b["notes"]
     ]
@@ -355,11 +358,9 @@ def _second_half_lines(facts: rf.AgencyFacts) -> list[str]:
     return [f"- {s.title}: hạn {vn_date(s.due)}." for s in facts.second_half]
 
 
-def _prose(draft: ReportDraft | None) -> dict[str, str]:
-    """Each prose field as typed, or "" (the template then shows the marked placeholder)."""
-    return {p.name: (getattr(draft, p.name) or "") if draft else "" for p in PROSE} | {
-        f"{p.name}_hint": PLACEHOLDER.format(hint=p.hint) for p in PROSE
-    }
+def _prose(draft: ReportDraft | None) -> dict[str, list[str]]:
+    """Each prose field's paragraphs as typed; [] leaves the template's marked placeholder."""
+    return {p.name: paragraphs(getattr(draft, p.name) if draft else None) for p in PROSE}
 
 
 # --- the appendices -----------------------------------------------------------------------------
@@ -453,6 +454,11 @@ def annex_1(facts: rf.AgencyFacts) -> list[list[str]]:
     return rows
 
 
+IA_TITLE = "Kết quả chấm điểm tiêu chí 7.2 tại"
+IIA_TITLE = "Kết quả chuyển đổi, xây dựng và áp dụng HTQLCL theo TCVN ISO 9001:2015"
+IIA_TASKS_TITLE = "1. Kết quả triển khai nhiệm vụ"
+IIA_CONVERSION_TITLE = "2. Kết quả chuyển đổi, xây dựng mới hệ thống quản lý chất lượng"
+ANNEX_1_TITLE = "Kết quả xây dựng, áp dụng, duy trì, cải tiến hệ thống tại"
 IA_HEADER_LEAD = ["TT", "Tên đơn vị"]
 IA_HEADER_TAIL = ["Tổng điểm tiêu chí 7.2", "Ghi chú"]
 IIA_TASK_HEADER = ["TT", "Nhiệm vụ/Nội dung", "Đơn vị tính", "Số lượng"]
@@ -502,7 +508,13 @@ def context(
     number = (draft.number if draft and draft.number else None) or facts.sent_number
     issued = (draft.report_date if draft and draft.report_date else None) or facts.sent_date
     head = letterhead(
-        session, agency, doc_kind="BC", number=number, issued_on=issued, place=place
+        session,
+        agency,
+        doc_kind="BC",
+        number=number,
+        issued_on=issued,
+        province=place,
+        year=facts.year,
     )
     typed = recipient_lines(draft.recipients if draft else None)
     recipients = typed or list(DEFAULT_RECIPIENTS)
@@ -548,7 +560,8 @@ def context(
         "procedure_lines": results["procedures"],
         "unit_lines": results["units"],
         "plan_line": (
-            f"- Kế hoạch xây dựng, áp dụng HTQLCL: {doc_ref(facts.plan.number, facts.plan.issued_on)}."
+            "- Kế hoạch xây dựng, áp dụng HTQLCL: "
+            f"{doc_ref(facts.plan.number, facts.plan.issued_on)}."
             if facts.plan
             else "- Chưa ghi nhận kế hoạch xây dựng, áp dụng HTQLCL."
         ),
@@ -652,34 +665,28 @@ def appendix_xlsx(
     ia_rows = [_numbers(r) for r in ctx["ia_rows"]]
     sheets = [
         Sheet(
-            "Phụ lục IA",
-            [f"Phụ lục IA: Kết quả chấm điểm tiêu chí 7.2 tại {facts.name}", heading],
-            [*IA_HEADER_LEAD, *ctx["ia_head"], *IA_HEADER_TAIL],
-            ia_rows,
+            title="Phụ lục IA",
+            heading=[f"Phụ lục IA. {IA_TITLE} {facts.name}", heading],
+            header=[*IA_HEADER_LEAD, *ctx["ia_head"], *IA_HEADER_TAIL],
+            rows=ia_rows,
         ),
         Sheet(
-            "Phụ lục IIA",
-            [
-                "Phụ lục IIA: Kết quả chuyển đổi, xây dựng và áp dụng HTQLCL theo "
-                "TCVN ISO 9001:2015",
-                heading,
-                "1. Kết quả triển khai nhiệm vụ",
-            ],
-            IIA_TASK_HEADER,
-            [_numbers(r) for r in ctx["iia_tasks"]],
+            title="Phụ lục IIA",
+            heading=[f"Phụ lục IIA. {IIA_TITLE}", heading, IIA_TASKS_TITLE],
+            header=IIA_TASK_HEADER,
+            rows=[_numbers(r) for r in ctx["iia_tasks"]],
         ),
         Sheet(
-            "Phụ lục IIA (chuyển đổi)",
-            ["2. Kết quả chuyển đổi, xây dựng mới hệ thống quản lý chất lượng", heading],
-            IIA_CONVERSION_HEADER,
-            [_numbers(r) for r in ctx["iia_conversion"]],
+            title="Phụ lục IIA (chuyển đổi)",
+            heading=[f"Phụ lục IIA. {IIA_TITLE}", heading, IIA_CONVERSION_TITLE],
+            header=IIA_CONVERSION_HEADER,
+            rows=[_numbers(r) for r in ctx["iia_conversion"]],
         ),
         Sheet(
-            "Phụ lục 1",
-            [f"Phụ lục 1: Kết quả xây dựng, áp dụng, duy trì, cải tiến hệ thống tại {facts.name}",
-             heading],
-            ANNEX_1_HEADER,
-            [_numbers(r) for r in ctx["annex_1"]],
+            title="Phụ lục 1",
+            heading=[f"Phụ lục 1. {ANNEX_1_TITLE} {facts.name}", heading],
+            header=ANNEX_1_HEADER,
+            rows=[_numbers(r) for r in ctx["annex_1"]],
         ),
     ]
     return AgencyReport(xlsx_bytes(sheets), file_name(facts, ".xlsx", "Phu-luc"))
