@@ -485,6 +485,17 @@ ANNEX_1_HEADER = [
 # --- putting it together ------------------------------------------------------------------------
 
 
+def _score_cards(
+    session: Session, agency_code: str, year: int, today: date
+) -> list[ScoreCardLike]:
+    """The 7.2 score cards of the agency and its units, for the CLI and the web alike.
+
+    Wired to models.iso.scores at merge; until then nothing is scored and section V and Phụ lục
+    IA say "Chưa chấm điểm".
+    """
+    return []
+
+
 def report_period(year: int, variant: str, rule: PeriodRule | None = None) -> Period:
     """The period of the annual or 6-month report of a year (NĐ 09/2019 cut-off by default)."""
     rule = rule or PeriodRule()
