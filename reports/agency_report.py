@@ -38,8 +38,8 @@ TEMPLATE = "agency_report"
 NOT_SCORED = "Chưa chấm điểm"
 # The criteria of Phụ lục IA as Hà Tĩnh's form heads them while no score card gives their maxima.
 IA_CODES = ("7.2.1", "7.2.2", "7.2.3", "7.2.4", "7.2.5", "7.2.6")
-# The recipients and archive line a report carries when the secretary typed none (seed 001).
-DEFAULT_RECIPIENTS = ("Sở Khoa học và Công nghệ", "Ban Giám đốc Sở")
+# Whom a report goes to when the secretary typed no recipients and no letter asked for it.
+DEFAULT_RECIPIENT = "Sở Khoa học và Công nghệ"
 
 
 class CriterionLike(Protocol):
@@ -528,13 +528,18 @@ def context(
         year=facts.year,
     )
     typed = recipient_lines(draft.recipients if draft else None)
-    recipients = typed or list(DEFAULT_RECIPIENTS)
+    # A typed "Lưu: VT, VPTTr" line is the archive line (the văn thư's and the drafting unit's).
+    kept = [r for r in typed if r.casefold().startswith("lưu")]
+    recipients = [r for r in typed if r not in kept] or [
+        facts.request.unit_name if facts.request else DEFAULT_RECIPIENT
+    ]
+    archive = kept[-1].split(":", 1)[-1].strip() if kept else "VT"
     signature = signature_context(
         sign_for=(draft.sign_for or "") if draft else "",
         sign_title=(draft.sign_title or "") if draft else "",
         signer=(draft.signer or "") if draft else "",
         recipients=recipients,
-        archive="VT",
+        archive=archive,
     )
     head_ctx = letterhead_context(head)
     number_text = head_ctx["number_line"].removeprefix("Số:").strip()

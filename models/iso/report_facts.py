@@ -503,16 +503,20 @@ def _audits(session: Session, agency_id: uuid.UUID, year: int, cutoff: date) -> 
 
 
 def _actions(session: Session, agency_id: uuid.UUID, year: int, cutoff: date) -> ActionFacts:
-    """Actions opened by the cut-off; closed and overdue as they stood on that day."""
-    rows = [
-        a
-        for a in session.exec(
+    """Actions on findings of audits held by the cut-off; closed and overdue as on that day."""
+    rows = list(
+        session.exec(
             orm_select(CorrectiveAction)
-            .where(CorrectiveAction.agency_id == agency_id, CorrectiveAction.year == year)
+            .join(Finding, col(Finding.id) == CorrectiveAction.finding_id)
+            .join(InternalAudit, col(InternalAudit.id) == Finding.audit_id)
+            .where(
+                CorrectiveAction.agency_id == agency_id,
+                CorrectiveAction.year == year,
+                InternalAudit.start_on <= cutoff,
+            )
             .order_by(col(CorrectiveAction.number))
         ).all()
-        if a.created_at.date() <= cutoff or a.due <= cutoff
-    ]
+    )
     closed = [
         a for a in rows if is_closed(a) and a.verified_on is not None and a.verified_on <= cutoff
     ]
