@@ -202,7 +202,10 @@ def test_score_cards_fill_section_v_and_phu_luc_ia(session: Session, demo: None)
     given = [0.5, 0.5, 1, 1, 1, 0.5]
     card = Card(
         "Sở Ngoại vụ",
-        [Criterion(f"7.2.{i + 1}", m, p) for i, (m, p) in enumerate(zip(maxima, given))],
+        [
+            Criterion(f"7.2.{i + 1}", m, p)
+            for i, (m, p) in enumerate(zip(maxima, given, strict=True))
+        ],
         4.5,
         5,
     )
