@@ -21,7 +21,6 @@ from models.iso.base import IsoError, load_iso_rules
 from models.iso.report_drafts import (
     HEADER_FIELDS,
     PROSE,
-    VARIANT_LABELS,
     get_draft,
     save_draft,
 )
@@ -180,7 +179,6 @@ def document_page(
             "agency": found,
             "year": year,
             "variant": variant,
-            "variant_label": VARIANT_LABELS[variant],
             "prose": PROSE,
             "values": values,
             "can_write": _may_write(viewer, found),
