@@ -141,6 +141,9 @@ def test_sngv_2021_appendices_in_the_docx(session: Session, demo: None) -> None:
     # The body is portrait; the three appendices are landscape sections.
     orientations = [s.orientation for s in doc.sections]
     assert orientations == [WD_ORIENT.PORTRAIT] + [WD_ORIENT.LANDSCAPE] * 3
+    # The signature block never breaks across pages.
+    signature = next(t for t in doc.tables if t.cell(0, 0).text.startswith("Nơi nhận:"))
+    assert "<w:cantSplit/>" in signature.rows[0]._tr.xml
     ia = find_table(data, "TT")
     assert ia[1][2:8] == [f"Tiêu chí 7.2.{i}" for i in range(1, 7)]
     assert ia[2][:2] == ["1", "Chưa chấm điểm"]

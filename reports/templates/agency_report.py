@@ -8,6 +8,8 @@ template fixes the headings, their order and the tables, which is what a provinc
 from __future__ import annotations
 
 from docx.document import Document
+from docx.oxml import OxmlElement
+from docx.table import Table
 
 from reports.templates.build import (
     add_else,
@@ -227,6 +229,13 @@ def _annexes(doc: Document) -> None:
     )
 
 
+def _keep_together(table: Table) -> None:
+    """The signature block on one page: its row may not break across pages (w:cantSplit), so
+    the signer's name never lands a page below "KT. GIÁM ĐỐC"."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def build() -> Document:
     """The report: letterhead, title, căn cứ, sections I–VII, signature, then the annexes."""
     doc = new_document()
@@ -234,6 +243,6 @@ def build() -> Document:
     add_title(doc, "Báo cáo", "{{ subtitle }}")
     add_paragraph(doc, "{{ bases }}")
     _body(doc)
-    add_signature(doc)
+    _keep_together(add_signature(doc))
     _annexes(doc)
     return doc
