@@ -386,6 +386,29 @@ def test_the_shortcomings_come_from_the_evidence(
     assert table[-1][-1] == "1/2 mục tiêu đạt"
 
 
+def test_an_agency_building_its_system_gets_the_build_branch(
+    session: Session, opened_2026: None
+) -> None:
+    maintaining = docx_text(_report(session, "UB18073", 2026))
+    assert "Đối với đơn vị duy trì, cải tiến hệ thống" in maintaining
+    assert "Đối với đơn vị xây dựng mới hệ thống" not in maintaining
+    iso.set_profile(
+        session=session, agency_code="UB18073", values={"edition": "2015", "mode": "build"},
+        actor="test", today=TODAY,
+    )  # fmt: skip
+    iso.record_committee(
+        session=session, agency_code="UB18073", ref="15/QĐ-UBND", decided_on=date(2026, 8, 20),
+        members=[], actor="test", today=TODAY,
+    )  # fmt: skip
+    text = docx_text(_report(session, "UB18073", 2026))
+    branch = text[text.index("Đối với đơn vị xây dựng mới hệ thống") : text.index("III. ")]
+    assert "Việc thành lập Ban chỉ đạo ISO" in branch
+    assert "Quyết định số 15/QĐ-UBND ngày 20/08/2026" in branch
+    assert "hình thức: xây dựng mới" in branch
+    assert "Đối với đơn vị duy trì, cải tiến hệ thống" not in text
+    assert "1. Việc kiện toàn Ban chỉ đạo ISO" not in text
+
+
 def test_a_draft_is_kept_with_its_history_and_refused_whole(
     session: Session, opened_2026: None
 ) -> None:
@@ -523,3 +546,17 @@ def test_the_page_keeps_the_prose_for_the_agency_only(client, overseer, session)
     session.expire_all()
     kept = get_draft(session=session, agency_code="SNGV", year=2026, variant="annual")
     assert kept is not None and kept.recommendations == "Đề nghị tập huấn <thư ký> ISO"
+
+
+def test_a_vietnamese_file_name_reaches_every_browser() -> None:
+    from web.documents.agency import download
+
+    headers = download(b"x", "Báo cáo ISO Sở Ngoại vụ.docx", DOCX).headers
+    disposition = headers["content-disposition"]
+    # Old browsers read the plain name (non-ASCII letters replaced), new ones the UTF-8 one.
+    assert 'filename="B_o c_o ISO S_ Ngo_i v_.docx"' in disposition
+    assert (
+        "filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20ISO%20S%E1%BB%9F%20Ngo%E1%BA%A1i%20v%E1%BB%A5.docx"
+        in disposition
+    )
+    assert headers["content-type"] == DOCX and headers["x-content-type-options"] == "nosniff"

@@ -48,6 +48,7 @@ from models.tables import STEP_DONE, STEP_WAIVED, Agency, Step
 from models.vn_format import vn_date
 
 ANNUAL, SIX_MONTH = "annual", "six_month"
+_BUILD_STEPS = ("build_plan", "build_committee")
 VARIANT_STEPS = {ANNUAL: "annual_report", SIX_MONTH: "six_month_report"}
 # Steps whose lateness the report states through their own records (each corrective action,
 # each legal change), so the generic "done late" list leaves them out.
@@ -717,6 +718,9 @@ def agency_facts(
             .order_by(col(ManagementReview.held_on))
         )
     ]
+    # No profile: the year's steps tell (a unit formed during the year got the build steps).
+    building = any(s.step_type in _BUILD_STEPS for s in steps)
+    mode = self_unit.mode or ("build" if building else "maintain")
     allocated = sum(b.allocated for b in budgets)
     spent_values = [b.spent for b in budgets if b.spent is not None]
     second_half = []
@@ -739,8 +743,8 @@ def agency_facts(
         period=period,
         cutoff=cutoff,
         standard=edition_label(self_unit.edition),
-        mode=self_unit.mode or "maintain",
-        mode_label=MODE_LABELS[self_unit.mode or "maintain"],
+        mode=mode,
+        mode_label=MODE_LABELS[mode],
         plan=_plan(documents, steps, cutoff),
         request=_request(session, agency, year, step_key, report),
         sent_number=report.number if report else None,
