@@ -485,9 +485,7 @@ ANNEX_1_HEADER = [
 # --- putting it together ------------------------------------------------------------------------
 
 
-def _score_cards(
-    session: Session, agency_code: str, year: int, today: date
-) -> list[ScoreCardLike]:
+def _score_cards(session: Session, agency_code: str, year: int, today: date) -> list[ScoreCardLike]:
     """The 7.2 score cards of the agency and its units, for the CLI and the web alike.
 
     Wired to models.iso.scores at merge; until then nothing is scored and section V and Phụ lục
