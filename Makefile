@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dossier_import 5000
 	$(BIN)/python -m bench.web 300
 	$(BIN)/python -m bench.cli
+	$(BIN)/python -m bench.documents_agency
 
 clean:
 	rm -rf $(VENV) isocycle-demo.db* outbox

@@ -12,7 +12,7 @@ from pathlib import Path
 from reports.templates.build import save
 
 # Each name is a module reports/templates/<name>.py with `build() -> docx.Document`.
-TEMPLATES: list[str] = []
+TEMPLATES: list[str] = ["agency_report"]
 
 
 def build_all(folder: Path | None = None) -> list[Path]:
