@@ -439,7 +439,8 @@ def test_the_page_shows_the_card_and_keeps_its_forms_to_their_users(client, toke
         data={"csrf_token": token, "self_points_7.2.2": "0,5", "self_reason_7.2.2": "Có 05 QTNB"},
     )
     assert saved.status_code == 303
-    assert "Có 05 QTNB" in client.get("/agencies/SNGV/2026/score").text
+    shown = client.get("/agencies/SNGV/2026/score").text
+    assert "Có 05 QTNB" in shown and "sec_sngv, 24/11/2026 10:00" in shown  # who and when
     assert (
         client.post(
             "/agencies/SNGV/2026/score/review",

@@ -153,6 +153,7 @@ def _put(
             today=local_day(settings, now),
             scheme=scheme_of(settings, year),
             periods=iso.load_iso_rules(settings.iso_rules_file).periods,
+            now=now,
         )
     except iso.IsoError as exc:
         raise _refused(session, exc) from exc

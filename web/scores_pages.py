@@ -8,17 +8,18 @@ models/iso/scores.py, like the JSON API's.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select as orm_select
 
 from config.settings import Settings
-from models import iso
+from models import history_text, iso
 from models.iso.scheme import Scheme
 from models.tables import Agency
+from models.users import User
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
 from web.iso.pages_common import FormError, _clean
 from web.pages import StepYear, agency_or_404, render
@@ -39,6 +40,15 @@ def access(
     if not (viewer.scope.can_see(agency.id) or reviewer):
         raise HTTPException(403, "Bạn không có quyền xem điểm tự chấm của đơn vị này.")
     return viewer.scope.can_write(agency.id), reviewer
+
+
+def _people(session: Session, actors: list[str]) -> dict[str, str]:
+    """The full names of the signed-in users among the actors (web:NAME, api:NAME)."""
+    logins = {a.partition(":")[2] for a in actors if a.partition(":")[0] in ("web", "api")}
+    if not logins:
+        return {}
+    rows = session.exec(orm_select(User).where(col(User.username).in_(logins))).all()
+    return {u.username: u.full_name for u in rows if u.full_name}
 
 
 def scheme_of(settings: Settings, year: int) -> Scheme:
@@ -68,6 +78,8 @@ def _page(
         )
     except iso.IsoError as exc:
         raise HTTPException(422, str(exc)) from exc
+    actors = [a for c in card.criteria for a in (c.self_by, c.reviewed_by) if a]
+    people = _people(session, actors)
     ctx = {
         "agency": agency,
         "year": year,
@@ -76,6 +88,7 @@ def _page(
         "can_score": can_score and year <= today.year,
         "can_review": can_review and year <= today.year,
         "points_text": iso.points_text,
+        "who": lambda actor: history_text.actor_name(actor or "", people),
         "error": error,
         "values": values or {},
     }
@@ -123,6 +136,7 @@ def _submit(
     today: date,
     form: dict[str, str],
     reviewing: bool,
+    now: datetime,
 ) -> Response:
     agency = agency_or_404(session, code)
     can_score, can_review = access(session, settings, viewer, agency)
@@ -141,6 +155,7 @@ def _submit(
             today=today,
             scheme=scheme,
             periods=iso.load_iso_rules(settings.iso_rules_file).periods,
+            now=now,
         )
     except (FormError, iso.IsoError) as exc:
         session.rollback()
@@ -163,7 +178,7 @@ def score_submit(
 ) -> Response:
     """Save the secretary's points (a reason where they differ from the suggestion)."""
     today = local_day(settings, now)
-    return _submit(request, session, settings, viewer, code, year, today, form, False)
+    return _submit(request, session, settings, viewer, code, year, today, form, False, now)
 
 
 @router.post("/agencies/{code}/{year}/score/review")
@@ -179,4 +194,4 @@ def review_submit(
 ) -> Response:
     """Save Sở KH&CN's reviewed points (a reason where they differ from the agency's)."""
     today = local_day(settings, now)
-    return _submit(request, session, settings, viewer, code, year, today, form, True)
+    return _submit(request, session, settings, viewer, code, year, today, form, True, now)

@@ -447,6 +447,7 @@ def set_self_scores(
     today: date,
     scheme: Scheme | None = None,
     periods: PeriodRule | None = None,
+    now: datetime | None = None,
 ) -> ScoreCard:
     """Record the secretary's points for some criteria of a year, in one transaction.
 
@@ -458,7 +459,7 @@ def set_self_scores(
     suggested = {c.code: c.suggested for c in card.criteria}
     checked = _validated(chosen, entries, suggested, "điểm gợi ý")
     rows = _rows(session, agency.id, year)
-    now = utcnow()
+    now = now or utcnow()
     for c, points, reason, note in checked:
         row = rows.get(c.code)
         if row is None:
@@ -529,6 +530,7 @@ def review_scores(
     today: date,
     scheme: Scheme | None = None,
     periods: PeriodRule | None = None,
+    now: datetime | None = None,
 ) -> ScoreCard:
     """Record Sở KH&CN's reviewed points for some criteria, in one transaction.
 
@@ -542,7 +544,7 @@ def review_scores(
     }
     checked = _validated(chosen, entries, before_review, "điểm đơn vị tự chấm")
     rows = _rows(session, agency.id, year)
-    now = utcnow()
+    now = now or utcnow()
     for c, points, reason, _note in checked:
         row = rows.get(c.code)
         if row is None:
