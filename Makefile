@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.iso
+	$(BIN)/python -m bench.scores 5000
 	$(BIN)/python -m bench.dossier_import 5000
 	$(BIN)/python -m bench.web 300
 	$(BIN)/python -m bench.cli
