@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from models.iso import report_facts as rf
-from models.iso.base import get_agency
+from models.iso.base import IsoError, get_agency
 from models.iso.profile import ANNOUNCEMENT_LABELS
 from models.iso.report_drafts import PROSE, ReportDraft, get_draft, recipient_lines
+from models.iso.scheme import scheme_for_year
+from models.iso.scores import annex_ia_rows
 from models.periods import Period, PeriodRule, annual, six_month
 from models.vn_format import vn_date, vn_number
 from reports.document import (
@@ -48,9 +51,9 @@ class CriterionLike(Protocol):
     @property
     def code(self) -> str: ...
     @property
-    def max_points(self) -> float: ...
+    def max_points(self) -> Decimal | float: ...
     @property
-    def points(self) -> float | None: ...
+    def points(self) -> Decimal | float | None: ...
     @property
     def note(self) -> str | None: ...
 
@@ -63,9 +66,9 @@ class ScoreCardLike(Protocol):
     @property
     def criteria(self) -> Sequence[CriterionLike]: ...
     @property
-    def total(self) -> float | None: ...
+    def total(self) -> Decimal | float | None: ...
     @property
-    def max_total(self) -> float: ...
+    def max_total(self) -> Decimal | float: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def count(n: int | None) -> str:
     return f"{n:02d}" if 0 < n < 10 else vn_number(n)
 
 
-def points(value: float | None) -> str:
+def points(value: Decimal | float | None) -> str:
     return "" if value is None else vn_number(value)
 
 
@@ -485,13 +488,26 @@ ANNEX_1_HEADER = [
 # --- putting it together ------------------------------------------------------------------------
 
 
-def _score_cards(session: Session, agency_code: str, year: int, today: date) -> list[ScoreCardLike]:
-    """The 7.2 score cards of the agency and its units, for the CLI and the web alike.
+def _score_cards(
+    session: Session,
+    agency_code: str,
+    year: int,
+    today: date,
+    scoring_dir: Path | None = None,
+) -> list[ScoreCardLike]:
+    """The recorded 7.2 score cards of the agency and its units (Phụ lục IA), for CLI and web.
 
-    Wired to models.iso.scores at merge; until then nothing is scored and section V and Phụ lục
-    IA say "Chưa chấm điểm".
+    A unit that has not scored itself is left out rather than printed with suggested points: the
+    annex is what the agency declares. Before the first scheme's year there is nothing to score.
     """
-    return []
+    try:
+        scheme = scheme_for_year(year, scoring_dir) if scoring_dir else scheme_for_year(year)
+        cards = annex_ia_rows(
+            session=session, agency_code=agency_code, year=year, today=today, scheme=scheme
+        )
+    except IsoError:  # no scheme for the year, or an unknown agency that the report refuses
+        return []
+    return [card for card in cards if card.recorded]
 
 
 def report_period(year: int, variant: str, rule: PeriodRule | None = None) -> Period:

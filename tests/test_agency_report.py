@@ -560,3 +560,45 @@ def test_a_vietnamese_file_name_reaches_every_browser() -> None:
         in disposition
     )
     assert headers["content-type"] == DOCX and headers["x-content-type-options"] == "nosniff"
+
+
+def test_phu_luc_ia_comes_from_the_recorded_self_scores(session: Session, demo: None) -> None:
+    """177/BC-SNgV: "tổng số điểm: 5/5", and Phụ lục IA's Trung tâm DTDVĐN row 0,5 … 0,5 = 5."""
+    cards = ar._score_cards(session, "SNGV", 2021, TODAY)
+    data = _report(session, "SNGV", 2021, cards=cards)
+    text = docx_text(data)
+    assert "tổng số điểm 5/5 (chi tiết tại Phụ lục IA)" in text
+    ia = find_table(data, "TT")
+    rows = {row[1]: row[2:9] for row in ia[2:]}
+    full = ["0,5", "0,5", "1", "1,5", "1", "0,5", "5"]
+    assert rows["Trung tâm Dịch thuật và Dịch vụ đối ngoại"] == full
+    assert rows["Sở Ngoại vụ"] == full
+    book = load_workbook(
+        io.BytesIO(
+            ar.appendix_xlsx(
+                session=session,
+                agency_code="SNGV",
+                year=2021,
+                variant="annual",
+                today=TODAY,
+                score_cards=cards,
+            ).data
+        )
+    )
+    sheet_rows = [r for r in book["Phụ lục IA"].iter_rows(values_only=True) if r[1]]
+    centre = next(r for r in sheet_rows if r[1] == "Trung tâm Dịch thuật và Dịch vụ đối ngoại")
+    assert [float(v) for v in centre[2:9]] == [0.5, 0.5, 1, 1.5, 1, 0.5, 5]
+
+
+def test_sct_reports_its_own_score_of_four_and_a_half(session: Session, demo: None) -> None:
+    """Seed 002: Sở Công Thương scored itself 4,5/5, 0 on 7.2.2 (fewer than 05 procedures)."""
+    cards = ar._score_cards(session, "SCT", 2021, TODAY)
+    data = _report(session, "SCT", 2021, cards=cards)
+    assert "tổng số điểm 4,5/5 (chi tiết tại Phụ lục IA)" in docx_text(data)
+    row = next(r for r in find_table(data, "TT")[2:] if r[1] == "Sở Công Thương")
+    assert row[2:9] == ["0,5", "0", "1", "1,5", "1", "0,5", "4,5"]
+    assert "Số quy trình nội bộ dưới 05 quy trình" in row[9]
+
+
+def test_a_year_before_any_scheme_has_no_score(session: Session, demo: None) -> None:
+    assert ar._score_cards(session, "SNGV", 2020, TODAY) == []

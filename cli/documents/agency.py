@@ -80,7 +80,7 @@ def agency(
                 year=year,
                 variant=variant,
                 today=day,
-                score_cards=_score_cards(session, code, year, day),
+                score_cards=_score_cards(session, code, year, day, settings().scoring_dir),
                 template_dir=settings().report_template_dir,
                 place=settings().province_name,
                 rule=rule,
@@ -108,7 +108,7 @@ def appendix(
                 year=year,
                 variant=variant,
                 today=day,
-                score_cards=_score_cards(session, code, year, day),
+                score_cards=_score_cards(session, code, year, day, settings().scoring_dir),
                 rule=rule,
             )
         except DocumentError as exc:

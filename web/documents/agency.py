@@ -112,7 +112,7 @@ def _report(
             year=year,
             variant=variant,
             today=today,
-            score_cards=_score_cards(session, agency.code, year, today),
+            score_cards=_score_cards(session, agency.code, year, today, settings.scoring_dir),
             template_dir=settings.report_template_dir,
             place=settings.province_name,
             rule=load_iso_rules(settings.iso_rules_file).periods,
@@ -132,7 +132,7 @@ def _appendix(
             year=year,
             variant=variant,
             today=today,
-            score_cards=_score_cards(session, agency.code, year, today),
+            score_cards=_score_cards(session, agency.code, year, today, settings.scoring_dir),
             rule=load_iso_rules(settings.iso_rules_file).periods,
         )
     except DocumentError as exc:

@@ -1,7 +1,7 @@
 """the 7.2 self-score: each agency's points per criterion and year, and Sở KH&CN's review
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.tables
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
