@@ -18,6 +18,8 @@ CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CALENDAR = CONFIG_DIR / "calendars" / "default.toml"
 DEFAULT_REMINDER_POLICY = CONFIG_DIR / "reminder_policy.toml"
 DEFAULT_ISO_RULES = CONFIG_DIR / "iso_rules.toml"
+# The scoring schemes (bộ tiêu chí chấm điểm, e.g. QĐ 3396/QĐ-UBND): one .toml per decision.
+DEFAULT_SCORING_DIR = CONFIG_DIR / "scoring"
 PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
 ENV_PREFIX = "ISOCYCLE_"
 # ISOCYCLE_* variables that are read directly rather than as settings: the actor of CLI changes,
@@ -60,6 +62,8 @@ class Settings(BaseSettings):
     calendar_file: Path = DEFAULT_CALENDAR
     reminder_policy_file: Path = DEFAULT_REMINDER_POLICY
     iso_rules_file: Path = DEFAULT_ISO_RULES
+    # A directory of scoring schemes (or one scheme file); a year uses the latest year_from.
+    scoring_dir: Path = DEFAULT_SCORING_DIR
 
     base_url: str = "http://127.0.0.1:8000"
     # Seconds a web request waits for a database lock held by a job (one chunk of a long write)

@@ -30,6 +30,7 @@ from models.iso.province_facts import (
 )
 from models.iso.province_summary import ProvinceSummary, province_summary
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
+from models.iso.scores import score_distribution, score_totals
 from models.periods import PeriodRule, annual, six_month
 from models.tables import AGENCY, Agency
 from models.vn_format import vn_date, vn_number
@@ -82,10 +83,10 @@ class Signing:
 def _score_distribution(
     session: Session, year: int, agency_ids: list[uuid.UUID]
 ) -> list[tuple[str, int]]:
-    """The 7.2 self-scores of the agencies by band; wired to models.iso.scores at merge
-    (score_distribution(score_totals(session=…, year=…, agency_ids=…)))."""
-    del session, year, agency_ids
-    return []
+    """The 7.2 self-scores of the agencies by band (models.iso.scores); [] when none of them has
+    recorded a score for the year, which the summary says in words."""
+    totals = score_totals(session=session, year=year, agency_ids=agency_ids)
+    return score_distribution(totals) if totals else []
 
 
 def _two(n: int) -> str:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from openpyxl import load_workbook
 
+from models import iso
 from models.iso import reporting
 from models.iso.province_facts import late_agencies, province_rows
 from models.iso.province_summary import InspectionCounts, province_summary
@@ -283,8 +284,25 @@ def test_the_summary_shows_the_score_distribution_it_is_given(session, summary_y
         ["Khoảng điểm", "Số cơ quan"], ["Từ 4,5 đến 5 điểm", "02"], ["Dưới 3 điểm", "01"],
     ]  # fmt: skip
     assert "Chưa có cơ quan nào gửi điểm tự chấm." not in docx_text(data)
-    # The one place the distribution is fetched: empty until models.iso.scores is merged.
+    # Nobody has scored 2026: the one place the distribution is fetched gives nothing.
     assert province.score_distribution_for(session, 2026, SUMMARY_DAY) == []
+
+
+def test_the_summary_counts_the_recorded_self_scores(session, summary_year) -> None:
+    points = ("0,5", "0", "1", "1,5", "1", "0,5")  # Sở Công Thương's 4,5 of seed 002
+    iso.set_self_scores(
+        session=session, agency_code="SCT", year=2026,
+        entries=[iso.ScoreIn(f"7.2.{n}", p, "Theo báo cáo năm 2026", None)
+                 for n, p in enumerate(points, start=1)],
+        actor="thuky.sct", today=SUMMARY_DAY,
+    )  # fmt: skip
+    bands = dict(province.score_distribution_for(session, 2026, SUMMARY_DAY))
+    assert bands["từ 4 đến dưới 5 điểm"] == 1 and sum(bands.values()) == 1
+    data = summary_docx(session, province.score_distribution_for(session, 2026, SUMMARY_DAY))
+    text = docx_text(data)
+    assert "01/06 cơ quan đã gửi điểm tự chấm tiêu chí 7.2 (thang điểm 5)" in text
+    assert ["từ 4 đến dưới 5 điểm", "01"] in find_table(data, "Khoảng điểm")
+    assert "Chưa có cơ quan nào gửi điểm tự chấm." not in text
 
 
 def test_the_summary_converts_to_pdf(session, summary_year) -> None:

@@ -42,6 +42,8 @@ from web import (
     profile_pages,
     reporting_api,
     reporting_pages,
+    scores_api,
+    scores_pages,
 )
 from web.deps import Clock, LoginRequired
 from web.documents import agency as agency_documents, province as province_documents
@@ -125,6 +127,8 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
     app.include_router(api.router)
     app.include_router(iso_web.api_router)
     app.include_router(profile_api.router)
+    app.include_router(scores_api.router)
+    app.include_router(scores_pages.router)
     app.include_router(profile_pages.router)
     app.include_router(inspections_api.router)
     app.include_router(inspections_pages.router)

@@ -19,6 +19,7 @@ from cli.iso import (
     profile,
     reporting,
     reviews,
+    scores,
 )
 from cli.iso.common import AsJson, refusals
 
@@ -34,6 +35,7 @@ app.add_typer(activities.app, name="activities")
 app.add_typer(lineage.app, name="lineage")
 app.add_typer(profile.app, name="profile")
 app.add_typer(reporting.app, name="reports")
+app.add_typer(scores.app, name="score")
 
 
 # --- history ------------------------------------------------------------------------------------

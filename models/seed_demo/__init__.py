@@ -27,7 +27,15 @@ Loader = Callable[..., dict[str, int]]
 
 def loaders() -> list[Loader]:
     """Each record family's seed loader, in the order they depend on one another."""
-    from models.seed_demo import activities, audits, inspections, procedures, profile, reporting
+    from models.seed_demo import (
+        activities,
+        audits,
+        inspections,
+        procedures,
+        profile,
+        reporting,
+        scores,
+    )
 
     return [
         profile.load,
@@ -36,6 +44,7 @@ def loaders() -> list[Loader]:
         activities.load,
         inspections.load,
         reporting.load,
+        scores.load,
     ]
 
 

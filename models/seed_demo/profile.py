@@ -31,6 +31,17 @@ PROFILES: dict[str, dict[str, Any]] = {
         "system_ref": "27/QĐ-SNgV",
         "system_issued_on": date(2018, 7, 25),
     },
+    # Seed 001 Phụ lục IIA: "Trung tâm DTDVĐN 2017 2019"; "chỉ đạo Trung tâm DTDVĐN chuyển đổi,
+    # xây dựng và áp dụng HTQLCL theo TCVN ISO 9001:2015 (Quyết định số 52/QĐ-DTDVĐN ngày
+    # 28/9/2019)".
+    "TTDVDN": {
+        "edition": "2015",
+        "mode": "maintain",
+        "first_applied_year": 2017,
+        "converted_year": 2019,
+        "system_ref": "52/QĐ-DTDVĐN",
+        "system_issued_on": date(2019, 9, 28),
+    },
     "SCT": {"edition": "2015", "mode": "maintain", "converted_year": 2018},
     "XTHUANLOC": {
         "edition": "2015",

@@ -13,6 +13,7 @@ from reports.templates.build import save
 
 # Each name is a module reports/templates/<name>.py with `build() -> docx.Document`.
 TEMPLATES: list[str] = [
+    "agency_report",
     # Sở KH&CN's documents (reports/province.py)
     "skhcn_request_letter",
     "skhcn_chasing_letter",
