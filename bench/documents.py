@@ -45,6 +45,7 @@ from reports.province import (
     phu_luc_ii,
     phu_luc_ii_xlsx,
     province_summary_docx,
+    score_distribution_for,
 )
 
 YEAR = 2026
@@ -187,8 +188,9 @@ def run(count: int, url: str) -> dict[str, object]:
         # What `isocycle report summary --xlsx` and the web do: read once, render both.
         def both() -> None:
             shared = province_rows(**kw)
+            scores = score_distribution_for(session, YEAR, TODAY, shared)
             province_summary_docx(**kw, unit_code=unit, province="Hà Tĩnh",
-                                  score_distribution=[], rows=shared)  # fmt: skip
+                                  score_distribution=scores, rows=shared)  # fmt: skip
             phu_luc_ii_xlsx(**kw, province="Hà Tĩnh", rows=shared)
 
         _timed(timings, "summary_docx_and_xlsx_shared_rows_s", both)
