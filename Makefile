@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.iso
 	$(BIN)/python -m bench.scores 5000
 	$(BIN)/python -m bench.dossier_import 5000
+	$(BIN)/python -m bench.documents 5000
 	$(BIN)/python -m bench.web 300
 	$(BIN)/python -m bench.cli
 	$(BIN)/python -m bench.documents_agency

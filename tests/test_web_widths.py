@@ -133,6 +133,9 @@ PAGES: dict[str, Callable[[Page, DemoSite], None]] = {
     "step_form_by_record": _go(SECRETARY, "/agencies/SNGV/2026/steps/corrective_actions"),
     "reports": _go(SECRETARY, "/reports"),
     # Sở KH&CN's list for letter 1550/SKHCN-TĐC (seed 004), every agency it asked.
+    # Sở KH&CN sees the document buttons (issue 12): the dashboard's and each letter's.
+    "dashboard_skhcn": _go("skhcn", "/dashboard?year=2026"),
+    "reports_skhcn": _go("skhcn", "/reports"),
     "reports_letter": _go("skhcn", "/reports/letter?unit=SKHCN&letter=1550%2FSKHCN-T%C4%90C"),
     # Letter 1753 (seed 001): Sở Ngoại vụ's report 177/BC-SNgV waits for its receipt.
     "reports_letter_sent": _go("skhcn", "/reports/letter?unit=SKHCN&letter=1753"),

@@ -16,6 +16,7 @@ from models.agencies import KIND_LABELS
 from models.tables import AGENCY, STEP
 from web import dashboard as dash
 from web.deps import NowDep, PageViewer, SessionDep, SettingsDep, Viewer, local_day
+from web.documents import province as province_documents
 from web.pages import agency_or_404, has_control, render
 
 router = APIRouter(include_in_schema=False)
@@ -97,6 +98,8 @@ def dashboard(
         "link": lambda **kw: {k: str(v) for k, v in {**filters, **kw}.items() if v},
         "bar": dash.bar,
         "top_parent_label": dash.TOP_PARENT_LABEL,
+        # Sở KH&CN's documents for the year (empty for anyone else: no buttons).
+        "province_docs": province_documents.links(session, viewer, settings, year),
     }
     if not overview.steps:
         ctx["no_cycle"] = not session.execute(

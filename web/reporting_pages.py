@@ -18,6 +18,7 @@ from models.iso import report_checks, reporting
 from models.tables import Agency
 from web.api import _agency
 from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, Viewer, flash, local_day
+from web.documents import province as province_documents
 from web.pages import date_error, parse_vn_date, render
 from web.reporting_api import file_response
 
@@ -61,6 +62,14 @@ def reports_page(
                     "received": sum(r["received_on"] is not None for r in rows),
                     "late": sum(r["late"] for r in rows),
                 }
+            )
+    # Sở KH&CN's users download the letter and its chasing letter from the list.
+    documents = province_documents.may_download(session, viewer, settings.overseer_code)
+    for letter in letters:
+        found = letter["request"]
+        if documents and found["unit"] == settings.overseer_code:
+            letter["documents"] = province_documents.letter_links(
+                found["letter_number"], found["year"]
             )
     can_submit = agency is not None and report_checks.may_submit(
         role=viewer.user.role, user_agency_id=viewer.user.agency_id, agency_id=agency.id

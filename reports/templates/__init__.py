@@ -12,7 +12,14 @@ from pathlib import Path
 from reports.templates.build import save
 
 # Each name is a module reports/templates/<name>.py with `build() -> docx.Document`.
-TEMPLATES: list[str] = ["agency_report"]
+TEMPLATES: list[str] = [
+    "agency_report",
+    # Sở KH&CN's documents (reports/province.py)
+    "skhcn_request_letter",
+    "skhcn_chasing_letter",
+    "skhcn_summary",
+    "phu_luc_ii",
+]
 
 
 def build_all(folder: Path | None = None) -> list[Path]:
