@@ -48,6 +48,7 @@ test-busy: $(STAMP)
 # test that `make test` runs with its pictures in a temporary directory. Needs Debian's chromium.
 screenshots: $(STAMP)
 	ISOCYCLE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+		tests/test_documents_pictures.py \
 		tests/test_web_browser.py -k readme_screenshots
 
 bench: $(STAMP)

@@ -263,6 +263,15 @@ def _cell(ws: Any, value: Any, *, bold: bool = False) -> Any:
     return cell
 
 
+def _value(ws: Any, value: Any) -> Any:
+    """Text goes in as it is; only numbers and dates need a cell object, for their format."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    return _cell(ws, value)
+
+
 def xlsx_bytes(sheets: list[Sheet]) -> bytes:
     """An .xlsx of the sheets (write-only, so 5,000 rows stay fast); numbers stay numbers."""
     book = Workbook(write_only=True)
@@ -276,7 +285,7 @@ def xlsx_bytes(sheets: list[Sheet]) -> bytes:
             ws.append([_cell(ws, line, bold=False)])
         ws.append([_cell(ws, h, bold=True) for h in sheet.header])
         for row in sheet.rows:
-            ws.append([_cell(ws, v) for v in row])
+            ws.append([_value(ws, v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

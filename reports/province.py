@@ -396,10 +396,15 @@ def province_summary_docx(
         "kind_lines": _lines(
             [f"{_kind(k)}: {_two(s.agencies_by_kind[k])} cơ quan" for k in s.kinds]
         ),
-        "tthc_line": f"Tổng số thủ tục hành chính thuộc thẩm quyền giải quyết của "
-        f"{_two(s.tthc_agencies)} cơ quan đã báo cáo số liệu: {vn_number(s.tthc_total)} thủ "
-        f"tục; số quy trình giải quyết TTHC đang áp dụng: {vn_number(s.tthc_procedures)}; số "
-        f"quy trình nội bộ: {vn_number(s.internal_procedures)}.",
+        "tthc_line": (
+            f"Tổng số thủ tục hành chính thuộc thẩm quyền giải quyết của "
+            f"{_two(s.tthc_agencies)} cơ quan đã báo cáo số liệu: {vn_number(s.tthc_total)} thủ "
+            f"tục; số quy trình giải quyết TTHC đang áp dụng: {vn_number(s.tthc_procedures)}; số "
+            f"quy trình nội bộ: {vn_number(s.internal_procedures)}."
+            if s.tthc_agencies
+            else f"Chưa có cơ quan nào báo cáo số thủ tục hành chính năm {year}; số quy trình "
+            f"nội bộ đã ghi nhận: {vn_number(s.internal_procedures)}."
+        ),
         "reports_line": f"Đến ngày {vn_date(today)}, {unit.name} đã nhận {s.reports.text} báo "
         f"cáo năm, trong đó {s.reports.on_time_text} báo cáo đúng hạn.",
         "late_reports": [

@@ -314,6 +314,33 @@ def test_the_summary_converts_to_pdf(session, summary_year) -> None:
         assert words in flat
 
 
+def test_the_letters_and_phu_luc_ii_convert_to_pdf(session, chase_year) -> None:
+    """Each default template's output opens in LibreOffice with its pages and its text."""
+    request = province.request_letter(session=session, request=letter(session), province="Hà Tĩnh")
+    text, pages = pdf_text(to_pdf(request))
+    flat = " ".join(text.split())
+    # The letter, then its outline (đề cương) as an annex on a page of its own.
+    sheets = text.split("\f")
+    assert pages >= 2 and "ĐỀ CƯƠNG BÁO CÁO" not in sheets[0] and "ĐỀ CƯƠNG BÁO CÁO" in sheets[1]
+    for words in ("Số: 1234/SKHCN-TĐC", "Hà Tĩnh, ngày 02 tháng 11 năm 2026",
+                  "trước ngày 21/11/2026", "Lưu: VT, TĐC."):  # fmt: skip
+        assert words in flat
+    chase = province.chasing_letter(
+        session=session, unit_code="SKHCN", year=2026, today=CHASE_DAY, province="Hà Tĩnh",
+        number="5/SKHCN-TĐC", issued_on=CHASE_DAY, letter=letter(session),
+    )  # fmt: skip
+    text, pages = pdf_text(to_pdf(chase))
+    flat = " ".join(text.split())
+    assert pages >= 1 and "Số: 05/SKHCN-TĐC" in flat
+    assert "Sở Ngoại vụ" in flat and "15/10/2026 40" in flat and "Sở Công Thương" not in flat
+    annex = province.phu_luc_ii(session=session, unit_code="SKHCN", year=2026, today=CHASE_DAY,
+                                province="Hà Tĩnh", number="20/BC-UBND", issued_on=CHASE_DAY)  # fmt: skip
+    text, pages = pdf_text(to_pdf(annex))
+    flat = " ".join(text.split())
+    assert pages >= 2 and "Toàn tỉnh" in text.split("\f")[pages - 1]
+    assert "(Kèm theo Báo cáo số 20/BC-UBND ngày 24/11/2026)" in flat
+
+
 def test_phu_luc_ii_as_xlsx_has_one_row_per_agency(session, summary_year) -> None:
     data = province.phu_luc_ii_xlsx(
         session=session, year=2026, today=SUMMARY_DAY, province="Hà Tĩnh"

@@ -165,18 +165,21 @@ def _widths(table: Table, widths_mm: list[float]) -> None:
 
 def add_letterhead(doc: Document, *, with_subject: bool = False) -> Table:
     """NĐ 30's header as a borderless 2×2 table: issuer | Quốc hiệu, number | date line."""
-    left_mm, right_mm = 62.0, 103.0
+    left_mm, right_mm = 70.0, 95.0
     table: Table = doc.add_table(rows=2, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _widths(table, [left_mm, right_mm])
+    _cell_margins(table, mm=1.0)
     issuer, nation = table.cell(0, 0), table.cell(0, 1)
     for cell in (issuer, nation, table.cell(1, 0), table.cell(1, 1)):
         _first_cell_paragraph(cell)
     center = WD_ALIGN_PARAGRAPH.CENTER
-    _para(issuer, "{{ parent_body }}", size=13, align=center)
-    _para(issuer, "{{ issuer }}", bold=True, size=13, align=center)
+    # NĐ 30: 12–13 pt; 12 keeps "SỞ KHOA HỌC VÀ CÔNG NGHỆ" on one line.
+    _para(issuer, "{{ parent_body }}", size=12, align=center)
+    _para(issuer, "{{ issuer }}", bold=True, size=12, align=center)
     _rule(issuer, width_mm=20, cell_mm=left_mm)
-    _para(nation, QUOC_HIEU, bold=True, size=13, align=center)
+    # NĐ 30 sets the Quốc hiệu in 12–13 pt; 12 keeps it on one line beside a long agency name.
+    _para(nation, QUOC_HIEU, bold=True, size=12, align=center)
     _para(nation, TIEU_NGU, bold=True, size=14, align=center)
     _rule(nation, width_mm=62, cell_mm=right_mm)
     _para(table.cell(1, 0), "{{ number_line }}", size=13, align=center, after=0)
@@ -185,6 +188,17 @@ def add_letterhead(doc: Document, *, with_subject: bool = False) -> Table:
     _para(table.cell(1, 1), "{{ date_line }}", italic=True, size=14, align=center)
     _para(doc)
     return table
+
+
+def _cell_margins(table: Table, *, mm: float) -> None:
+    """Narrow left and right cell margins, so the letterhead's lines fit their columns."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), str(round(mm * 56.7)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
 
 
 def add_title(doc: Document, title: str, subtitle: str | None = None) -> None:
