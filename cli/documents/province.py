@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlmodel import Session
 
 from cli.common import Year, fail, parse_day, settings
 from cli.iso.common import Today, iso_rules, refusals, today_from
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from reports.province import Signing
 
 T = TypeVar("T")
