@@ -231,3 +231,34 @@ def test_xlsx_keeps_numbers_and_headings() -> None:
     assert row[:4] == [1, "Sở Ngoại vụ", 10_000_000, 4.5]
     assert row[4].date() == date(2021, 11, 17)
     assert sheet[4][2].number_format == "#,##0"
+
+
+def test_the_setting_points_at_a_provinces_own_template(
+    cli, opened_2026: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """ISOCYCLE_REPORT_TEMPLATE_DIR: a file there named like a default replaces that default."""
+    from docx import Document
+
+    from config.settings import get_settings
+    from reports.document import TEMPLATES_DIR
+
+    own = tmp_path / "mau-cua-tinh"
+    own.mkdir()
+    doc = Document(str(TEMPLATES_DIR / "agency_report.docx"))
+    doc.add_paragraph("Mẫu riêng của tỉnh: {{ issuer }}")
+    doc.save(str(own / "agency_report.docx"))
+    monkeypatch.setenv("ISOCYCLE_REPORT_TEMPLATE_DIR", str(own))
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "bao-cao.docx"
+        done = cli("report", "agency", "SNGV", "2026", "--out", str(out), "--today", "2026-11-24")
+        assert done.exit_code == 0, done.output
+        assert "Mẫu riêng của tỉnh: SỞ NGOẠI VỤ" in docx_text(out.read_bytes())
+        # The other defaults stay: the folder holds no appendix template, so the .xlsx is made.
+        monkeypatch.setenv("ISOCYCLE_REPORT_TEMPLATE_DIR", str(tmp_path / "khong-co"))
+        get_settings.cache_clear()
+        done = cli("report", "agency", "SNGV", "2026", "--out", str(out), "--today", "2026-11-24")
+        assert done.exit_code == 0 and "Mẫu riêng" not in docx_text(out.read_bytes())
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
