@@ -602,3 +602,25 @@ def test_sct_reports_its_own_score_of_four_and_a_half(session: Session, demo: No
 
 def test_a_year_before_any_scheme_has_no_score(session: Session, demo: None) -> None:
     assert ar._score_cards(session, "SNGV", 2020, TODAY) == []
+
+
+def test_prose_typed_on_several_lines_in_a_browser_is_kept(client, overseer, session) -> None:
+    """A browser posts a textarea's line breaks as CRLF (HTML's form encoding): they are line
+    breaks, not control characters, and each line is a paragraph of the report."""
+    from tests.web_support import csrf_of, login
+
+    login(client, "sec_sngv")
+    url = "/reports/document?agency=SNGV&year=2026&period=annual"
+    form = {
+        "csrf_token": csrf_of(client.get(url).text), "agency": "SNGV", "year": "2026",
+        "period": "annual", "advantages": "Chuẩn hoá quy trình.\r\nTăng cường phối hợp.",
+        "recipients": "- Sở Khoa học và Công nghệ;\r\n- Lưu: VT, VPTTr.",
+    }  # fmt: skip
+    assert client.post("/reports/document", data=form).status_code == 303
+    assert "ký tự điều khiển" not in client.get(url).text
+    draft = get_draft(session=session, agency_code="SNGV", year=2026, variant="annual")
+    assert draft is not None
+    assert draft.advantages == "Chuẩn hoá quy trình.\nTăng cường phối hợp."
+    text = docx_text(client.get("/reports/document/report.docx?" + url.split("?")[1]).content)
+    assert "\nChuẩn hoá quy trình.\nTăng cường phối hợp.\n" in text
+    assert "- Lưu: VT, VPTTr." in text

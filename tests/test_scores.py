@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -462,3 +463,31 @@ def test_the_page_shows_the_card_and_keeps_its_forms_to_their_users(client, toke
     )  # fmt: skip
     assert reviewed.status_code == 303
     assert "Chỉ có 02 quy trình" in client.get("/agencies/SNGV/2026/score").text
+
+
+def test_a_reason_typed_on_two_lines_in_a_browser_is_kept(client, tokens, session):
+    """A browser posts a textarea's line breaks as CRLF: the reason is kept, with "\n"."""
+    login(client, "sec_sngv")
+    page = client.get("/agencies/SNGV/2026/score")
+    saved = client.post(
+        "/agencies/SNGV/2026/score",
+        data={"csrf_token": csrf_of(page.text), "self_points_7.2.2": "0,5",
+              "self_reason_7.2.2": "Có 05 quy trình nội bộ.\r\nQĐ số 31/QĐ-SNgV."},
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    card = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").self_reason == "Có 05 quy trình nội bộ.\nQĐ số 31/QĐ-SNgV."
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "-1E999999999", "9e99999"])
+def test_points_of_absurd_size_are_refused_at_once(client, tokens, value):
+    """A number written with a huge exponent is refused as not points, without spelling out its
+    digits (which took half a minute and a gigabyte for 1e999999999)."""
+    body = {"scores": [{"criterion": "7.2.1", "points": value, "reason": "x"}]}
+    started = time.monotonic()
+    refused = client.put(
+        "/api/v1/agencies/SNGV/scores/2026", json=body, headers=bearer(tokens["sec_sngv"])
+    )
+    assert time.monotonic() - started < 5
+    assert refused.status_code == 422 and len(refused.text) < 2000
+    assert f"Tiêu chí 7.2.1: «{value}» không phải là số điểm" in refused.json()["detail"]
