@@ -624,3 +624,22 @@ def test_prose_typed_on_several_lines_in_a_browser_is_kept(client, overseer, ses
     text = docx_text(client.get("/reports/document/report.docx?" + url.split("?")[1]).content)
     assert "\nChuẩn hoá quy trình.\nTăng cường phối hợp.\n" in text
     assert "- Lưu: VT, VPTTr." in text
+
+
+def test_text_in_the_xlsx_stays_text_whatever_a_secretary_types(session: Session, demo: None):
+    """A note starting with "=" must not become a formula in Sở KH&CN's Excel (=HYPERLINK runs
+    when clicked): as in the dashboard's .xlsx, strings stay text."""
+    formula = '=HYPERLINK("http://example.com","Bấm vào đây")'
+    iso.set_self_score(
+        session=session, agency_code="SNGV", year=2021, criterion="7.2.1", actor="t",
+        points=ar._score_cards(session, "SNGV", 2021, TODAY)[0].criterion("7.2.1").points,
+        reason="Theo báo cáo", note=formula, today=TODAY,
+    )  # fmt: skip
+    data = ar.appendix_xlsx(
+        session=session, agency_code="SNGV", year=2021, variant="annual", today=TODAY,
+        score_cards=ar._score_cards(session, "SNGV", 2021, TODAY),
+    ).data  # fmt: skip
+    sheet = load_workbook(io.BytesIO(data))["Phụ lục IA"]
+    notes = [r[-1] for r in sheet.iter_rows() if r[1].value == "Sở Ngoại vụ"]
+    assert len(notes) == 1 and notes[0].data_type == "s"
+    assert notes[0].value.startswith(formula + "; ")
