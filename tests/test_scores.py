@@ -4,10 +4,12 @@ with reasons and history, the province's totals, and who may read or write them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -491,3 +493,34 @@ def test_points_of_absurd_size_are_refused_at_once(client, tokens, value):
     assert time.monotonic() - started < 5
     assert refused.status_code == 422 and len(refused.text) < 2000
     assert f"Tiêu chí 7.2.1: «{value}» không phải là số điểm" in refused.json()["detail"]
+
+
+def _self_form(html: str) -> dict[str, str]:
+    """The self-score form's fields as a browser would post them, untouched."""
+    form = html[
+        html.index('id="self-score"') : html.index("</form>", html.index('id="self-score"'))
+    ]
+    fields = dict(re.findall(r'<input name="([^"]+)"[^>]*?value="([^"]*)"', form))
+    fields |= dict(re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', form))
+    return {k: unescape(v) for k, v in fields.items()} | {"csrf_token": csrf_of(html)}
+
+
+def test_saving_the_form_again_keeps_the_note_for_phu_luc_ia(client, tokens, session):
+    """The page offers the stored note back, so saving the form unchanged neither drops it from
+    Phụ lục IA nor writes a history entry."""
+    login(client, "sec_sngv")
+    first = _self_form(client.get("/agencies/SNGV/2026/score").text)
+    note = "Đã ban hành 14 quy trình nội bộ (QĐ số 31/QĐ-SNgV)"
+    typed = first | {
+        "self_points_7.2.2": "0,5",
+        "self_reason_7.2.2": "Có 14 QTNB",
+        "note_7.2.2": note,
+    }
+    assert client.post("/agencies/SNGV/2026/score", data=typed).status_code == 303
+    entries = len(history_of(session, "SNGV"))
+    again = _self_form(client.get("/agencies/SNGV/2026/score").text)
+    assert again["note_7.2.2"] == note
+    assert client.post("/agencies/SNGV/2026/score", data=again).status_code == 303
+    card = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").note == note
+    assert len(history_of(session, "SNGV")) == entries
