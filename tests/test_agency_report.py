@@ -643,3 +643,22 @@ def test_text_in_the_xlsx_stays_text_whatever_a_secretary_types(session: Session
     notes = [r[-1] for r in sheet.iter_rows() if r[1].value == "Sở Ngoại vụ"]
     assert len(notes) == 1 and notes[0].data_type == "s"
     assert notes[0].value.startswith(formula + "; ")
+
+
+def test_an_unknown_agency_on_the_report_pages_is_said_in_vietnamese(client, overseer) -> None:
+    from tests.web_support import csrf_of, login
+
+    login(client, "sec_sngv")
+    token = csrf_of(client.get("/reports/document?agency=SNGV&year=2026").text)
+    answers = [
+        client.get("/reports/document?agency=KHONGCO&year=2026"),
+        client.get("/reports/document/report.docx?agency=KHONGCO&year=2026"),
+        client.get("/reports/document/appendix.xlsx?agency=KHONGCO&year=2026"),
+        client.post(
+            "/reports/document",
+            data={"csrf_token": token, "agency": "KHONGCO", "year": "2026", "period": "annual"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 404
+        assert "Không có đơn vị mã" in answer.text and "unknown agency" not in answer.text

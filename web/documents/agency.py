@@ -39,7 +39,7 @@ from web.deps import (
     flash,
     local_day,
 )
-from web.pages import date_error, parse_vn_date, render
+from web.pages import agency_or_404, date_error, parse_vn_date, render
 
 router = APIRouter()
 
@@ -161,7 +161,7 @@ def document_page(
     period: PeriodQuery = "annual",
 ) -> Response:
     """The report's page: what the secretary writes (form), and the download buttons."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     variant = _variant(period)
     draft = get_draft(session=session, agency_code=found.code, year=year, variant=variant)
@@ -200,7 +200,7 @@ def save_document_form(
     form: CsrfForm,
 ) -> Response:
     """Keep what the secretary typed (CSRF-checked); only the agency's own users write it."""
-    found = _agency(session, form.get("agency", "")[:64])
+    found = agency_or_404(session, form.get("agency", "")[:64])
     if not _may_write(viewer, found):
         raise HTTPException(403, f"Chỉ thư ký ISO của {found.name} được soạn báo cáo của đơn vị.")
     try:
@@ -250,7 +250,7 @@ def page_report_docx(
     period: PeriodQuery = "annual",
 ) -> Response:
     """ "Tải báo cáo (.docx)" from the page."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     return _report(session, settings, found, year, _variant(period), local_day(settings, now))
 
@@ -266,7 +266,7 @@ def page_appendix_xlsx(
     period: PeriodQuery = "annual",
 ) -> Response:
     """ "Tải phụ lục (.xlsx)" from the page."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     return _appendix(session, settings, found, year, _variant(period), local_day(settings, now))
 
