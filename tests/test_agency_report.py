@@ -20,7 +20,7 @@ from models.cycles import find_step, mark_done
 from models.demo import load_demo
 from models.iso import activities
 from models.iso.report_drafts import get_draft, save_draft
-from models.periods import annual
+from models.periods import Period, annual, six_month
 from models.tables import HistoryEntry
 from models.users import create_user, issue_token
 from reports import agency_report as ar
@@ -662,3 +662,24 @@ def test_an_unknown_agency_on_the_report_pages_is_said_in_vietnamese(client, ove
     for answer in answers:
         assert answer.status_code == 404
         assert "Không có đơn vị mã" in answer.text and "unknown agency" not in answer.text
+
+
+def test_a_six_month_budget_is_not_added_to_the_year_s(session: Session, demo: None) -> None:
+    """Seed 001's year has 10.000.000 đồng (duy trì); a first-half budget entered for the 6-month
+    report is a part of it, not more money: each report states the budget of its own period."""
+    activities.set_budget(
+        session=session, agency_code="SNGV", period=six_month(2021), allocated="4.000.000",
+        spent=None, actor="test",
+    )  # fmt: skip
+    assert "Kinh phí được cấp: 10.000.000 đồng." in docx_text(_report(session, "SNGV", 2021))
+    half = docx_text(_report(session, "SNGV", 2021, "six_month"))
+    assert "Kinh phí được cấp: 4.000.000 đồng." in half
+    # Budgets by calendar year: 2022's report (15/12/2021–14/12/2022) states 2022's, not also
+    # 2021's because their last 17 days fall in it.
+    for year, amount in ((2021, "9.000.000"), (2022, "7.000.000")):
+        activities.set_budget(
+            session=session, agency_code="SNGV", allocated=amount, spent=None, actor="test",
+            period=Period(date(year, 1, 1), date(year, 12, 31)),
+        )  # fmt: skip
+    assert "Kinh phí được cấp: 7.000.000 đồng." in docx_text(_report(session, "SNGV", 2022))
+    assert "Kinh phí được cấp: 10.000.000 đồng." in docx_text(_report(session, "SNGV", 2021))
