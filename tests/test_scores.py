@@ -524,3 +524,21 @@ def test_saving_the_form_again_keeps_the_note_for_phu_luc_ia(client, tokens, ses
     card = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
     assert card.criterion("7.2.2").note == note
     assert len(history_of(session, "SNGV")) == entries
+
+
+def test_a_share_just_under_full_never_reads_100_percent(session, opened_2026):
+    """1.999 of 2.000 dossiers attached (99,95%) scores half of 7.2.5: its evidence must not
+    say 100% (rounding half-even printed "100"), and 89,99% must not read as 90%."""
+    period = Period(date(2025, 12, 15), date(2026, 11, 20))
+    for received, attached, shown, suggested in (
+        (2000, 1999, "1.999/2.000 hồ sơ", D("0.5")),
+        (20000, 17999, "17.999/20.000 hồ sơ", 0),
+    ):
+        iso.set_dossier_stats(
+            session=session, agency_code="SNGV", period=period, received=received,
+            on_time=received, late=0, with_results=attached, actor="t",
+        )  # fmt: skip
+        found = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+        evidence = found.criterion("7.2.5").evidence
+        assert found.criterion("7.2.5").suggested == suggested and shown in evidence
+        assert "(100%)" not in evidence and "(90%)" not in evidence
