@@ -542,3 +542,31 @@ def test_a_share_just_under_full_never_reads_100_percent(session, opened_2026):
         evidence = found.criterion("7.2.5").evidence
         assert found.criterion("7.2.5").suggested == suggested and shown in evidence
         assert "(100%)" not in evidence and "(90%)" not in evidence
+
+
+def test_a_unit_of_so_khcn_does_not_review_its_own_score(client, tokens, session, tmp_path):
+    """A centre under Sở KH&CN reviews other agencies' scores as Sở KH&CN's unit, but its own
+    self-score is reviewed by someone else: an agency never confirms its own points."""
+    from models.agencies import import_agencies
+    from tests.conftest import HEADER, SMALL_PROVINCE, write_csv
+
+    centre = ["TTUDKHCN", "Trung tâm Ứng dụng KH&CN", "trung_tam", "SKHCN", "", "", "", ""]
+    import_agencies(
+        session=session, path=write_csv(tmp_path / "more.csv", HEADER, [*SMALL_PROVINCE, centre])
+    )
+    user = create_user(
+        session=session, username="sec_ttud", password=PASSWORD, role="secretary",
+        agency_code="TTUDKHCN",
+    )  # fmt: skip
+    token = issue_token(session=session, user=user)
+    body = {"scores": [{"criterion": "7.2.2", "points": 0.5, "reason": "Có 05 quy trình"}]}
+    own = "/api/v1/agencies/TTUDKHCN/scores/2026"
+    assert client.put(own, json=body, headers=bearer(token)).status_code == 200
+    refused = client.put(own + "/review", json=body, headers=bearer(token))
+    assert refused.status_code == 403
+    card = iso.score_card(session=session, agency_code="TTUDKHCN", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").reviewed_points is None
+    other = client.put("/api/v1/agencies/SCT/scores/2026/review", json=body, headers=bearer(token))
+    assert other.status_code == 200, other.text
+    login(client, "sec_ttud")
+    assert 'id="review-score"' not in client.get("/agencies/TTUDKHCN/2026/score").text
