@@ -683,3 +683,26 @@ def test_a_six_month_budget_is_not_added_to_the_year_s(session: Session, demo: N
         )  # fmt: skip
     assert "Kinh phí được cấp: 7.000.000 đồng." in docx_text(_report(session, "SNGV", 2022))
     assert "Kinh phí được cấp: 10.000.000 đồng." in docx_text(_report(session, "SNGV", 2021))
+
+
+def test_an_update_not_yet_due_is_not_counted_as_missed(
+    session: Session, opened_2026: None, rules: RuleSet
+) -> None:
+    """A legal change of 01/10/2026 is due for its procedure update on 01/01/2027: on 24/11/2026
+    it is neither on time nor late, so "x/y cập nhật đúng hạn" leaves it out of y."""
+    iso.record_event(
+        session=session, kind="legal_change", number="30/2026/NĐ-CP",
+        effective_on=date(2026, 10, 1), agency_codes=["SNGV"], actor="test",
+        rules=iso.load_iso_rules(), working=rules.working, title="Nghị định mới",
+    )  # fmt: skip
+    update = find_step(
+        session=session, agency_code="SNGV", year=2026, key="procedure_update:30/2026/NĐ-CP"
+    )
+    assert update is not None and update.due > TODAY
+    text = docx_text(_report(session, "SNGV", 2026))
+    assert (
+        f"- Văn bản 30/2026/NĐ-CP (hiệu lực 01/10/2026): chưa cập nhật, hạn {update.due:%d/%m/%Y}."
+        in text
+    )
+    assert "0/1 văn bản thay đổi" not in text
+    assert "- Chưa có văn bản thay đổi nào đến hạn cập nhật." in text
