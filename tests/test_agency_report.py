@@ -524,7 +524,12 @@ def test_the_page_keeps_the_prose_for_the_agency_only(client, overseer, session)
         "recommendations": "Đề nghị tập huấn <thư ký> ISO", "report_date": "31/02/2026",
     }  # fmt: skip
     bad_date = client.post("/reports/document", data=form)
-    assert bad_date.status_code == 303
+    # Refused naming the field, with what was typed still in the form; nothing written.
+    assert (
+        bad_date.status_code == 422 and "Ngày báo cáo: “31/02/2026” không hợp lệ" in bad_date.text
+    )
+    assert ">Đề nghị tập huấn &lt;thư ký&gt; ISO</textarea>" in bad_date.text
+    assert 'value="31/02/2026"' in bad_date.text
     assert get_draft(session=session, agency_code="SNGV", year=2026, variant="annual") is None
     saved = client.post("/reports/document", data=form | {"report_date": "20/11/2026"})
     assert saved.status_code == 303

@@ -171,6 +171,20 @@ def document_page(
         values |= {k: getattr(draft, k) or "" for k in HEADER_FIELDS}
         values["report_date"] = draft.report_date or ""
         values["recipients"] = draft.recipients or ""
+    return _document(request, settings, now, viewer, found, year, variant, values)
+
+
+def _document(
+    request: Request,
+    settings: Settings,
+    now: Any,
+    viewer: Viewer,
+    found: Agency,
+    year: int,
+    variant: str,
+    values: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
     query = urlencode({"year": year, "period": variant})
     return render(
         request,
@@ -187,6 +201,7 @@ def document_page(
             "today": local_day(settings, now),
         },
         viewer,
+        status_code,
     )
 
 
@@ -216,11 +231,17 @@ def save_document_form(
     values["recipients"] = form.get("recipients", "")
     typed = form.get("report_date", "").strip()
     values["report_date"] = None
+
+    def refused(message: str) -> Response:
+        # The page again with what was typed: a long text is not lost for one wrong field.
+        flash(request, f"Lỗi: {message}")
+        kept = values | {"report_date": typed}
+        return _document(request, settings, now, viewer, found, year, variant, kept, 422)
+
     if typed:
         values["report_date"] = parse_vn_date(typed)
         if values["report_date"] is None:
-            flash(request, "Lỗi: " + date_error("Ngày báo cáo", typed))
-            return RedirectResponse(back, 303)
+            return refused(date_error("Ngày báo cáo", typed))
     try:
         save_draft(
             session=session,
@@ -233,8 +254,7 @@ def save_document_form(
         )
     except IsoError as exc:
         session.rollback()
-        flash(request, f"Lỗi: {exc}")
-        return RedirectResponse(back, 303)
+        return refused(str(exc))
     flash(request, "Đã lưu phần viết của báo cáo; tải báo cáo để xem văn bản.")
     return RedirectResponse(back, 303)
 
