@@ -185,6 +185,7 @@ def _document(
     values: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
+    """The report's page with these form values (the stored draft's, or what was typed)."""
     query = urlencode({"year": year, "period": variant})
     return render(
         request,
