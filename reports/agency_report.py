@@ -265,10 +265,13 @@ def _result_lines(facts: rf.AgencyFacts) -> dict[str, list[str]]:
             "- Trong kỳ không có văn bản pháp luật thay đổi đòi hỏi cập nhật quy trình."
         ]
     else:
-        on_time = sum(u.on_time for u in facts.procedure_updates)
+        # An update not done and not yet due is neither on time nor late: not counted yet.
+        judged = [u for u in facts.procedure_updates if u.done_on or u.due < facts.cutoff]
+        on_time = sum(u.on_time for u in judged)
         lines = [
-            f"- Cập nhật đúng hạn (trong 3 tháng): {on_time}/{len(facts.procedure_updates)} "
-            "văn bản thay đổi."
+            f"- Cập nhật đúng hạn (trong 3 tháng): {on_time}/{len(judged)} văn bản thay đổi."
+            if judged
+            else "- Chưa có văn bản thay đổi nào đến hạn cập nhật."
         ]
         for u in facts.procedure_updates:
             if u.done_on and not u.days_late:

@@ -254,6 +254,10 @@ def _cell(ws: Any, value: Any, *, bold: bool = False) -> Any:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     elif isinstance(value, bool):
         cell.value = "có" if value else "không"
+    elif isinstance(value, str):
+        # A text starting with "=" would become a formula, and names and notes are typed by
+        # people (=HYPERLINK(...) must not run in Excel): strings stay text.
+        cell.data_type = "s"
     elif isinstance(value, int):
         cell.number_format = XLSX_INTEGER
     elif isinstance(value, float | Decimal):

@@ -20,7 +20,7 @@ from models.cycles import find_step, mark_done
 from models.demo import load_demo
 from models.iso import activities
 from models.iso.report_drafts import get_draft, save_draft
-from models.periods import annual
+from models.periods import Period, annual, six_month
 from models.tables import HistoryEntry
 from models.users import create_user, issue_token
 from reports import agency_report as ar
@@ -524,7 +524,12 @@ def test_the_page_keeps_the_prose_for_the_agency_only(client, overseer, session)
         "recommendations": "Đề nghị tập huấn <thư ký> ISO", "report_date": "31/02/2026",
     }  # fmt: skip
     bad_date = client.post("/reports/document", data=form)
-    assert bad_date.status_code == 303
+    # Refused naming the field, with what was typed still in the form; nothing written.
+    assert (
+        bad_date.status_code == 422 and "Ngày báo cáo: “31/02/2026” không hợp lệ" in bad_date.text
+    )
+    assert ">Đề nghị tập huấn &lt;thư ký&gt; ISO</textarea>" in bad_date.text
+    assert 'value="31/02/2026"' in bad_date.text
     assert get_draft(session=session, agency_code="SNGV", year=2026, variant="annual") is None
     saved = client.post("/reports/document", data=form | {"report_date": "20/11/2026"})
     assert saved.status_code == 303
@@ -602,3 +607,107 @@ def test_sct_reports_its_own_score_of_four_and_a_half(session: Session, demo: No
 
 def test_a_year_before_any_scheme_has_no_score(session: Session, demo: None) -> None:
     assert ar._score_cards(session, "SNGV", 2020, TODAY) == []
+
+
+def test_prose_typed_on_several_lines_in_a_browser_is_kept(client, overseer, session) -> None:
+    """A browser posts a textarea's line breaks as CRLF (HTML's form encoding): they are line
+    breaks, not control characters, and each line is a paragraph of the report."""
+    from tests.web_support import csrf_of, login
+
+    login(client, "sec_sngv")
+    url = "/reports/document?agency=SNGV&year=2026&period=annual"
+    form = {
+        "csrf_token": csrf_of(client.get(url).text), "agency": "SNGV", "year": "2026",
+        "period": "annual", "advantages": "Chuẩn hoá quy trình.\r\nTăng cường phối hợp.",
+        "recipients": "- Sở Khoa học và Công nghệ;\r\n- Lưu: VT, VPTTr.",
+    }  # fmt: skip
+    assert client.post("/reports/document", data=form).status_code == 303
+    assert "ký tự điều khiển" not in client.get(url).text
+    draft = get_draft(session=session, agency_code="SNGV", year=2026, variant="annual")
+    assert draft is not None
+    assert draft.advantages == "Chuẩn hoá quy trình.\nTăng cường phối hợp."
+    text = docx_text(client.get("/reports/document/report.docx?" + url.split("?")[1]).content)
+    assert "\nChuẩn hoá quy trình.\nTăng cường phối hợp.\n" in text
+    assert "- Lưu: VT, VPTTr." in text
+
+
+def test_text_in_the_xlsx_stays_text_whatever_a_secretary_types(session: Session, demo: None):
+    """A note starting with "=" must not become a formula in Sở KH&CN's Excel (=HYPERLINK runs
+    when clicked): as in the dashboard's .xlsx, strings stay text."""
+    formula = '=HYPERLINK("http://example.com","Bấm vào đây")'
+    iso.set_self_score(
+        session=session, agency_code="SNGV", year=2021, criterion="7.2.1", actor="t",
+        points=ar._score_cards(session, "SNGV", 2021, TODAY)[0].criterion("7.2.1").points,
+        reason="Theo báo cáo", note=formula, today=TODAY,
+    )  # fmt: skip
+    data = ar.appendix_xlsx(
+        session=session, agency_code="SNGV", year=2021, variant="annual", today=TODAY,
+        score_cards=ar._score_cards(session, "SNGV", 2021, TODAY),
+    ).data  # fmt: skip
+    sheet = load_workbook(io.BytesIO(data))["Phụ lục IA"]
+    notes = [r[-1] for r in sheet.iter_rows() if r[1].value == "Sở Ngoại vụ"]
+    assert len(notes) == 1 and notes[0].data_type == "s"
+    assert notes[0].value.startswith(formula + "; ")
+
+
+def test_an_unknown_agency_on_the_report_pages_is_said_in_vietnamese(client, overseer) -> None:
+    from tests.web_support import csrf_of, login
+
+    login(client, "sec_sngv")
+    token = csrf_of(client.get("/reports/document?agency=SNGV&year=2026").text)
+    answers = [
+        client.get("/reports/document?agency=KHONGCO&year=2026"),
+        client.get("/reports/document/report.docx?agency=KHONGCO&year=2026"),
+        client.get("/reports/document/appendix.xlsx?agency=KHONGCO&year=2026"),
+        client.post(
+            "/reports/document",
+            data={"csrf_token": token, "agency": "KHONGCO", "year": "2026", "period": "annual"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 404
+        assert "Không có đơn vị mã" in answer.text and "unknown agency" not in answer.text
+
+
+def test_a_six_month_budget_is_not_added_to_the_year_s(session: Session, demo: None) -> None:
+    """Seed 001's year has 10.000.000 đồng (duy trì); a first-half budget entered for the 6-month
+    report is a part of it, not more money: each report states the budget of its own period."""
+    activities.set_budget(
+        session=session, agency_code="SNGV", period=six_month(2021), allocated="4.000.000",
+        spent=None, actor="test",
+    )  # fmt: skip
+    assert "Kinh phí được cấp: 10.000.000 đồng." in docx_text(_report(session, "SNGV", 2021))
+    half = docx_text(_report(session, "SNGV", 2021, "six_month"))
+    assert "Kinh phí được cấp: 4.000.000 đồng." in half
+    # Budgets by calendar year: 2022's report (15/12/2021–14/12/2022) states 2022's, not also
+    # 2021's because their last 17 days fall in it.
+    for year, amount in ((2021, "9.000.000"), (2022, "7.000.000")):
+        activities.set_budget(
+            session=session, agency_code="SNGV", allocated=amount, spent=None, actor="test",
+            period=Period(date(year, 1, 1), date(year, 12, 31)),
+        )  # fmt: skip
+    assert "Kinh phí được cấp: 7.000.000 đồng." in docx_text(_report(session, "SNGV", 2022))
+    assert "Kinh phí được cấp: 10.000.000 đồng." in docx_text(_report(session, "SNGV", 2021))
+
+
+def test_an_update_not_yet_due_is_not_counted_as_missed(
+    session: Session, opened_2026: None, rules: RuleSet
+) -> None:
+    """A legal change of 01/10/2026 is due for its procedure update on 01/01/2027: on 24/11/2026
+    it is neither on time nor late, so "x/y cập nhật đúng hạn" leaves it out of y."""
+    iso.record_event(
+        session=session, kind="legal_change", number="30/2026/NĐ-CP",
+        effective_on=date(2026, 10, 1), agency_codes=["SNGV"], actor="test",
+        rules=iso.load_iso_rules(), working=rules.working, title="Nghị định mới",
+    )  # fmt: skip
+    update = find_step(
+        session=session, agency_code="SNGV", year=2026, key="procedure_update:30/2026/NĐ-CP"
+    )
+    assert update is not None and update.due > TODAY
+    text = docx_text(_report(session, "SNGV", 2026))
+    assert (
+        f"- Văn bản 30/2026/NĐ-CP (hiệu lực 01/10/2026): chưa cập nhật, hạn {update.due:%d/%m/%Y}."
+        in text
+    )
+    assert "0/1 văn bản thay đổi" not in text
+    assert "- Chưa có văn bản thay đổi nào đến hạn cập nhật." in text

@@ -4,9 +4,12 @@ with reasons and history, the province's totals, and who may read or write them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import time
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -462,3 +465,108 @@ def test_the_page_shows_the_card_and_keeps_its_forms_to_their_users(client, toke
     )  # fmt: skip
     assert reviewed.status_code == 303
     assert "Chỉ có 02 quy trình" in client.get("/agencies/SNGV/2026/score").text
+
+
+def test_a_reason_typed_on_two_lines_in_a_browser_is_kept(client, tokens, session):
+    """A browser posts a textarea's line breaks as CRLF: the reason is kept, with "\n"."""
+    login(client, "sec_sngv")
+    page = client.get("/agencies/SNGV/2026/score")
+    saved = client.post(
+        "/agencies/SNGV/2026/score",
+        data={"csrf_token": csrf_of(page.text), "self_points_7.2.2": "0,5",
+              "self_reason_7.2.2": "Có 05 quy trình nội bộ.\r\nQĐ số 31/QĐ-SNgV."},
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    card = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").self_reason == "Có 05 quy trình nội bộ.\nQĐ số 31/QĐ-SNgV."
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "-1E999999999", "9e99999"])
+def test_points_of_absurd_size_are_refused_at_once(client, tokens, value):
+    """A number written with a huge exponent is refused as not points, without spelling out its
+    digits (which took half a minute and a gigabyte for 1e999999999)."""
+    body = {"scores": [{"criterion": "7.2.1", "points": value, "reason": "x"}]}
+    started = time.monotonic()
+    refused = client.put(
+        "/api/v1/agencies/SNGV/scores/2026", json=body, headers=bearer(tokens["sec_sngv"])
+    )
+    assert time.monotonic() - started < 5
+    assert refused.status_code == 422 and len(refused.text) < 2000
+    assert f"Tiêu chí 7.2.1: «{value}» không phải là số điểm" in refused.json()["detail"]
+
+
+def _self_form(html: str) -> dict[str, str]:
+    """The self-score form's fields as a browser would post them, untouched."""
+    form = html[
+        html.index('id="self-score"') : html.index("</form>", html.index('id="self-score"'))
+    ]
+    fields = dict(re.findall(r'<input name="([^"]+)"[^>]*?value="([^"]*)"', form))
+    fields |= dict(re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', form))
+    return {k: unescape(v) for k, v in fields.items()} | {"csrf_token": csrf_of(html)}
+
+
+def test_saving_the_form_again_keeps_the_note_for_phu_luc_ia(client, tokens, session):
+    """The page offers the stored note back, so saving the form unchanged neither drops it from
+    Phụ lục IA nor writes a history entry."""
+    login(client, "sec_sngv")
+    first = _self_form(client.get("/agencies/SNGV/2026/score").text)
+    note = "Đã ban hành 14 quy trình nội bộ (QĐ số 31/QĐ-SNgV)"
+    typed = first | {
+        "self_points_7.2.2": "0,5",
+        "self_reason_7.2.2": "Có 14 QTNB",
+        "note_7.2.2": note,
+    }
+    assert client.post("/agencies/SNGV/2026/score", data=typed).status_code == 303
+    entries = len(history_of(session, "SNGV"))
+    again = _self_form(client.get("/agencies/SNGV/2026/score").text)
+    assert again["note_7.2.2"] == note
+    assert client.post("/agencies/SNGV/2026/score", data=again).status_code == 303
+    card = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").note == note
+    assert len(history_of(session, "SNGV")) == entries
+
+
+def test_a_share_just_under_full_never_reads_100_percent(session, opened_2026):
+    """1.999 of 2.000 dossiers attached (99,95%) scores half of 7.2.5: its evidence must not
+    say 100% (rounding half-even printed "100"), and 89,99% must not read as 90%."""
+    period = Period(date(2025, 12, 15), date(2026, 11, 20))
+    for received, attached, shown, suggested in (
+        (2000, 1999, "1.999/2.000 hồ sơ", D("0.5")),
+        (20000, 17999, "17.999/20.000 hồ sơ", 0),
+    ):
+        iso.set_dossier_stats(
+            session=session, agency_code="SNGV", period=period, received=received,
+            on_time=received, late=0, with_results=attached, actor="t",
+        )  # fmt: skip
+        found = iso.score_card(session=session, agency_code="SNGV", year=2026, today=TODAY)
+        evidence = found.criterion("7.2.5").evidence
+        assert found.criterion("7.2.5").suggested == suggested and shown in evidence
+        assert "(100%)" not in evidence and "(90%)" not in evidence
+
+
+def test_a_unit_of_so_khcn_does_not_review_its_own_score(client, tokens, session, tmp_path):
+    """A centre under Sở KH&CN reviews other agencies' scores as Sở KH&CN's unit, but its own
+    self-score is reviewed by someone else: an agency never confirms its own points."""
+    from models.agencies import import_agencies
+    from tests.conftest import HEADER, SMALL_PROVINCE, write_csv
+
+    centre = ["TTUDKHCN", "Trung tâm Ứng dụng KH&CN", "trung_tam", "SKHCN", "", "", "", ""]
+    import_agencies(
+        session=session, path=write_csv(tmp_path / "more.csv", HEADER, [*SMALL_PROVINCE, centre])
+    )
+    user = create_user(
+        session=session, username="sec_ttud", password=PASSWORD, role="secretary",
+        agency_code="TTUDKHCN",
+    )  # fmt: skip
+    token = issue_token(session=session, user=user)
+    body = {"scores": [{"criterion": "7.2.2", "points": 0.5, "reason": "Có 05 quy trình"}]}
+    own = "/api/v1/agencies/TTUDKHCN/scores/2026"
+    assert client.put(own, json=body, headers=bearer(token)).status_code == 200
+    refused = client.put(own + "/review", json=body, headers=bearer(token))
+    assert refused.status_code == 403
+    card = iso.score_card(session=session, agency_code="TTUDKHCN", year=2026, today=TODAY)
+    assert card.criterion("7.2.2").reviewed_points is None
+    other = client.put("/api/v1/agencies/SCT/scores/2026/review", json=body, headers=bearer(token))
+    assert other.status_code == 200, other.text
+    login(client, "sec_ttud")
+    assert 'id="review-score"' not in client.get("/agencies/TTUDKHCN/2026/score").text

@@ -30,13 +30,17 @@ router = APIRouter(include_in_schema=False)
 def access(
     session: Session, settings: Settings, viewer: Viewer, agency: Agency
 ) -> tuple[bool, bool]:
-    """(may self-score, may review) the agency; 403 for a user who may do neither nor see it."""
+    """(may self-score, may review) the agency; 403 for a user who may do neither nor see it.
+
+    Sở KH&CN's users review other agencies' scores, never their own agency's (a centre under
+    Sở KH&CN is scored too, and its secretary self-scores it).
+    """
     reviewer = iso.may_review(
         session=session,
         role=viewer.user.role,
         user_agency_id=viewer.user.agency_id,
         overseer_code=settings.overseer_code,
-    )
+    ) and (viewer.scope.is_admin or viewer.user.agency_id != agency.id)
     if not (viewer.scope.can_see(agency.id) or reviewer):
         raise HTTPException(403, "Bạn không có quyền xem điểm tự chấm của đơn vị này.")
     return viewer.scope.can_write(agency.id), reviewer

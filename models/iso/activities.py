@@ -539,6 +539,32 @@ def budget_total(summary: dict[str, Any]) -> tuple[int, int | None]:
     return allocated, (sum(spent_values) if spent_values else None)
 
 
+def report_budgets(rows: list[IsoBudget], period: Period) -> list[IsoBudget]:
+    """The budgets a report of `period` states, per purpose: those of periods inside it, less any
+    inside another (a first-half budget is a part of its year's, not more money); with none
+    inside, the one sharing most days with it (a year's budget for a 6-month report)."""
+    out: list[IsoBudget] = []
+    for purpose in sorted({b.purpose for b in rows}):
+        mine = [b for b in rows if b.purpose == purpose]
+        inside = [b for b in mine if period.contains(b.period_start) and b.period_end <= period.end]
+        out += [
+            b
+            for b in inside
+            if not any(
+                o is not b and o.period_start <= b.period_start and b.period_end <= o.period_end
+                for o in inside
+            )
+        ]
+        if not inside:
+            out.append(
+                max(
+                    mine,
+                    key=lambda b: min(b.period_end, period.end) - max(b.period_start, period.start),
+                )
+            )
+    return out
+
+
 def count_rows(session: Session, model: type[SQLModel], agency: Agency, period: Period) -> int:
     """How many rows of a family the agency holds for the period (for idempotent loaders)."""
     return len(_rows(model, session, agency, period))

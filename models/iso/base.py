@@ -430,7 +430,9 @@ def _text(
     value: str | None, field: str, label: str, limit: int, required: bool = False
 ) -> str | None:
     """Stripped NFC text, refused naming the field by its label (as the page shows it)."""
-    text = unicodedata.normalize("NFC", value or "").strip()
+    # A browser posts a textarea's line breaks as CRLF: they are line breaks, kept as "\n".
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text).strip()
     if not text:
         if required:
             raise IsoError(f"Chưa nhập {label}.", field=field)

@@ -27,6 +27,7 @@ from models.iso.activities import (
     IsoBudget,
     OwnInspection,
     TrainingCourse,
+    report_budgets,
 )
 from models.iso.audits import Finding, InternalAudit
 from models.iso.base import EVENT_STEPS, achieved, get_agency
@@ -670,7 +671,7 @@ def agency_facts(
     )
     courses = [c for c in overlapping(TrainingCourse) if start <= c.held_on <= cutoff]
     checks = [i for i in overlapping(OwnInspection) if start <= i.held_on <= cutoff]
-    budgets = overlapping(IsoBudget)
+    budgets = report_budgets(overlapping(IsoBudget), period)
     tthc_rows = sorted(in_period(TthcFigures), key=lambda r: (r.period_end, r.period_start))
     dossier_rows = sorted(in_period(DossierStats), key=lambda r: (r.period_end, r.period_start))
     tthc = None

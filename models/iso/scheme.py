@@ -18,6 +18,7 @@ from config.settings import DEFAULT_SCORING_DIR
 from models.iso.base import IsoError
 
 STEP = Decimal("0.25")  # the smallest part of a point a criterion may be scored in
+MAX_DIGITS = 12  # points of 10^12 or more, or below 10^-12 but not 0, are no score
 # The evidence rules a criterion may name (models/iso/score_rules.py implements each).
 RULES = (
     "steps_on_time",
@@ -87,12 +88,15 @@ def parse_points(value: object, label: str = "Điểm") -> Decimal:
         raise IsoError(f"{label}: chưa nhập số điểm.", field="points")
     text = value if isinstance(value, str) else str(value)
     text = text.strip().replace(",", ".")
+    refused = IsoError(f"{label}: «{str(value)[:30]}» không phải là số điểm.", field="points")
     try:
         points = Decimal(text)
     except InvalidOperation:
-        raise IsoError(f"{label}: «{value}» không phải là số điểm.", field="points") from None
-    if not points.is_finite():
-        raise IsoError(f"{label}: «{value}» không phải là số điểm.", field="points")
+        raise refused from None
+    # "1e999999999" is a Decimal too, and writing out its digits (or dividing it) would take
+    # a gigabyte and half a minute: no score is that large or that small.
+    if not points.is_finite() or (points and not -MAX_DIGITS <= points.adjusted() < MAX_DIGITS):
+        raise refused
     return points
 
 

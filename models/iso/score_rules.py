@@ -301,10 +301,12 @@ def online_results(ctx: Context, c: Criterion) -> Suggestion:
         if percent >= half
         else Decimal(0)
     )
+    # Rounded down: 99,95% must not read "100%" beside half the points.
+    shown = percent.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
     return Suggestion(
         points,
         f"{vn_number(attached)}/{vn_number(received)} hồ sơ TTHC {_span(stats)} được gắn kèm kết "
-        f"quả trên phần mềm dịch vụ công ({vn_number(percent, 1)}%).",
+        f"quả trên phần mềm dịch vụ công ({vn_number(shown, 1)}%).",
     )
 
 

@@ -93,6 +93,7 @@ class CriterionScore:
     self_at: datetime | None = None
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
+    self_note: str | None = None  # the note the secretary typed for Phụ lục IA, as typed
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def _card(
                 self_at=row.self_at if row else None,
                 reviewed_by=row.reviewed_by if row else None,
                 reviewed_at=row.reviewed_at if row else None,
+                self_note=row.self_note if row else None,
             )
         )
     return ScoreCard(

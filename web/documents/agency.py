@@ -39,7 +39,7 @@ from web.deps import (
     flash,
     local_day,
 )
-from web.pages import date_error, parse_vn_date, render
+from web.pages import agency_or_404, date_error, parse_vn_date, render
 
 router = APIRouter()
 
@@ -161,7 +161,7 @@ def document_page(
     period: PeriodQuery = "annual",
 ) -> Response:
     """The report's page: what the secretary writes (form), and the download buttons."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     variant = _variant(period)
     draft = get_draft(session=session, agency_code=found.code, year=year, variant=variant)
@@ -171,6 +171,21 @@ def document_page(
         values |= {k: getattr(draft, k) or "" for k in HEADER_FIELDS}
         values["report_date"] = draft.report_date or ""
         values["recipients"] = draft.recipients or ""
+    return _document(request, settings, now, viewer, found, year, variant, values)
+
+
+def _document(
+    request: Request,
+    settings: Settings,
+    now: Any,
+    viewer: Viewer,
+    found: Agency,
+    year: int,
+    variant: str,
+    values: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    """The report's page with these form values (the stored draft's, or what was typed)."""
     query = urlencode({"year": year, "period": variant})
     return render(
         request,
@@ -187,6 +202,7 @@ def document_page(
             "today": local_day(settings, now),
         },
         viewer,
+        status_code,
     )
 
 
@@ -200,7 +216,7 @@ def save_document_form(
     form: CsrfForm,
 ) -> Response:
     """Keep what the secretary typed (CSRF-checked); only the agency's own users write it."""
-    found = _agency(session, form.get("agency", "")[:64])
+    found = agency_or_404(session, form.get("agency", "")[:64])
     if not _may_write(viewer, found):
         raise HTTPException(403, f"Chỉ thư ký ISO của {found.name} được soạn báo cáo của đơn vị.")
     try:
@@ -216,11 +232,17 @@ def save_document_form(
     values["recipients"] = form.get("recipients", "")
     typed = form.get("report_date", "").strip()
     values["report_date"] = None
+
+    def refused(message: str) -> Response:
+        # The page again with what was typed: a long text is not lost for one wrong field.
+        flash(request, f"Lỗi: {message}")
+        kept = values | {"report_date": typed}
+        return _document(request, settings, now, viewer, found, year, variant, kept, 422)
+
     if typed:
         values["report_date"] = parse_vn_date(typed)
         if values["report_date"] is None:
-            flash(request, "Lỗi: " + date_error("Ngày báo cáo", typed))
-            return RedirectResponse(back, 303)
+            return refused(date_error("Ngày báo cáo", typed))
     try:
         save_draft(
             session=session,
@@ -233,8 +255,7 @@ def save_document_form(
         )
     except IsoError as exc:
         session.rollback()
-        flash(request, f"Lỗi: {exc}")
-        return RedirectResponse(back, 303)
+        return refused(str(exc))
     flash(request, "Đã lưu phần viết của báo cáo; tải báo cáo để xem văn bản.")
     return RedirectResponse(back, 303)
 
@@ -250,7 +271,7 @@ def page_report_docx(
     period: PeriodQuery = "annual",
 ) -> Response:
     """ "Tải báo cáo (.docx)" from the page."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     return _report(session, settings, found, year, _variant(period), local_day(settings, now))
 
@@ -266,7 +287,7 @@ def page_appendix_xlsx(
     period: PeriodQuery = "annual",
 ) -> Response:
     """ "Tải phụ lục (.xlsx)" from the page."""
-    found = _agency(session, agency)
+    found = agency_or_404(session, agency)
     _require_read(session, settings, viewer, found)
     return _appendix(session, settings, found, year, _variant(period), local_day(settings, now))
 
