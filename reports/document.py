@@ -268,8 +268,9 @@ def _cell(ws: Any, value: Any, *, bold: bool = False) -> Any:
 
 
 def _value(ws: Any, value: Any) -> Any:
-    """Text goes in as it is; only numbers and dates need a cell object, for their format."""
-    if value is None or isinstance(value, str):
+    """Plain text goes in as it is; numbers, dates and text openpyxl would take for a formula
+    need a cell object (their format, or the text kept as text)."""
+    if value is None or (isinstance(value, str) and not value.startswith("=")):
         return value
     if isinstance(value, bool):
         return "có" if value else "không"
