@@ -570,3 +570,13 @@ def test_a_unit_of_so_khcn_does_not_review_its_own_score(client, tokens, session
     assert other.status_code == 200, other.text
     login(client, "sec_ttud")
     assert 'id="review-score"' not in client.get("/agencies/TTUDKHCN/2026/score").text
+
+
+def test_a_year_before_any_scheme_is_refused_without_the_servers_path() -> None:
+    from models.iso.base import IsoError
+    from models.iso.scheme import scheme_for_year
+
+    with pytest.raises(IsoError) as refused:
+        scheme_for_year(2019)
+    message = str(refused.value)
+    assert "năm 2019" in message and "ISOCYCLE_SCORING_DIR" in message and "/" not in message

@@ -221,7 +221,9 @@ def scheme_for_year(year: int, location: Path = DEFAULT_SCORING_DIR) -> Scheme:
     schemes = [s for s in load_schemes(location) if s.year_from <= year]
     if not schemes:
         raise IsoError(
-            f"Chưa có bộ tiêu chí chấm điểm áp dụng cho năm {year} (trong {location}).",
+            # The folder's path is the server's business, not the page's: name the setting.
+            f"Chưa có bộ tiêu chí chấm điểm áp dụng cho năm {year} (thư mục bộ tiêu chí: "
+            "ISOCYCLE_SCORING_DIR).",
             field="year",
         )
     return schemes[-1]
