@@ -240,7 +240,7 @@ def _result_lines(facts: rf.AgencyFacts) -> dict[str, list[str]]:
         by = f" (Quyết định {doc_ref(decision.number, decision.issued_on)})" if decision else ""
         out["objectives"] = [
             f"- {facts.name} xây dựng {count(total)} mục tiêu chất lượng {facts.year}{by}; "
-            f"kết quả: {facts.objectives_achieved}/{total} mục tiêu đạt."
+            f"kết quả: {objectives_summary(facts)}."
         ]
     else:
         out["objectives"] = [f"- Chưa ghi nhận mục tiêu chất lượng năm {facts.year}."]
@@ -342,6 +342,18 @@ def _budget_lines(facts: rf.AgencyFacts) -> list[str]:
     return [f"- Kinh phí được cấp: {vn_number(b['allocated'])} đồng{spent}."] + [
         f"- {n}" for n in b["notes"]
     ]
+
+
+def objectives_summary(facts: rf.AgencyFacts) -> str:
+    """ "x/y mục tiêu đạt" over the objectives that have a result for the period; the others are
+    said apart, because an objective not yet measured (mid-year, or before the year's review) is
+    not one that was missed."""
+    measured = sum(o.achieved is not None for o in facts.objectives)
+    waiting = len(facts.objectives) - measured
+    if not measured:
+        return "chưa có số liệu kết quả mục tiêu nào"
+    text = f"{facts.objectives_achieved}/{measured} mục tiêu đạt"
+    return f"{text}; {count(waiting)} mục tiêu chưa có kết quả" if waiting else text
 
 
 def _score_lines(cards: Sequence[ScoreCardLike], facts: rf.AgencyFacts) -> list[str]:
@@ -585,7 +597,7 @@ def context(
         "committee_lines": results["committee"],
         "objective_lines": results["objectives"],
         "objective_rows": _objective_rows(facts),
-        "objectives_summary": f"{facts.objectives_achieved}/{len(facts.objectives)} mục tiêu đạt",
+        "objectives_summary": objectives_summary(facts),
         "audit_lines": results["audit"],
         "action_lines": results["actions"],
         "update_lines": results["updates"],

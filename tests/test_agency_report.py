@@ -711,3 +711,30 @@ def test_an_update_not_yet_due_is_not_counted_as_missed(
     )
     assert "0/1 văn bản thay đổi" not in text
     assert "- Chưa có văn bản thay đổi nào đến hạn cập nhật." in text
+
+
+def test_objectives_without_a_result_are_not_counted_as_missed() -> None:
+    """Seed 001: Sở Ngoại vụ set 03 objectives and had not yet measured them ("chưa tiến hành
+    đánh giá"): that is not "0/3 mục tiêu đạt"."""
+    from dataclasses import replace as with_
+
+    from models.iso.report_facts import ObjectiveFacts
+
+    def objective(n: int, achieved: bool | None) -> ObjectiveFacts:
+        result = None if achieved is None else 1.0
+        return ObjectiveFacts(n, f"Chỉ tiêu {n}", ">=", 1.0, "%", result, achieved)
+
+    class Facts:
+        objectives: list[ObjectiveFacts] = []
+
+        @property
+        def objectives_achieved(self) -> int:
+            return sum(o.achieved is True for o in self.objectives)
+
+    facts = Facts()
+    facts.objectives = [objective(1, None), objective(2, None), objective(3, None)]
+    assert ar.objectives_summary(facts) == "chưa có số liệu kết quả mục tiêu nào"  # type: ignore[arg-type]
+    facts.objectives = [objective(1, True), objective(2, False), objective(3, None)]
+    assert ar.objectives_summary(facts) == "1/2 mục tiêu đạt; 01 mục tiêu chưa có kết quả"  # type: ignore[arg-type]
+    facts.objectives = [with_(o, achieved=True) for o in facts.objectives]
+    assert ar.objectives_summary(facts) == "3/3 mục tiêu đạt"  # type: ignore[arg-type]
