@@ -29,6 +29,7 @@ from models.iso.province_facts import (
     province_rows,
 )
 from models.iso.province_summary import ProvinceSummary, province_summary
+from models.iso.report_checks import DEFAULT_OVERSEER_CODE
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.iso.scores import score_distribution, score_totals
 from models.periods import PeriodRule, annual, six_month
@@ -289,10 +290,18 @@ def chasing_letter(
 
 
 def _rows_and_summary(
-    session: Session, year: int, today: date, rule: PeriodRule, rows: list[AgencyRow] | None
+    session: Session,
+    year: int,
+    today: date,
+    rule: PeriodRule,
+    rows: list[AgencyRow] | None,
+    overseer_code: str,
 ) -> tuple[list[AgencyRow], ProvinceSummary]:
     if rows is None:
-        rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
+        rows = province_rows(
+            session=session, year=year, today=today, period=annual(year, rule),
+            overseer_code=overseer_code,
+        )  # fmt: skip
     if not rows:
         raise DocumentError(
             f"Năm {year} chưa có cơ quan nào thực hiện chu kỳ ISO (chưa mở năm bằng "
@@ -365,7 +374,7 @@ def province_summary_docx(
     shortcomings written from the laggards. `rows` (from province_rows) spares reading the
     province again when the caller has them (the summary and its .xlsx together)."""
     unit = _overseer(session, unit_code)
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    rows, s = _rows_and_summary(session, year, today, rule, rows, unit_code)
     u = s.update_counts
     updates_total = sum(u.values())
     sev = s.findings
@@ -537,7 +546,7 @@ def phu_luc_ii(
     unit = _overseer(session, unit_code)
     parent = session.get(Agency, unit.parent_id) if unit.parent_id else None
     issuer = parent if parent is not None and parent.kind == "ubnd_tinh" else unit
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    rows, s = _rows_and_summary(session, year, today, rule, rows, unit_code)
     head = letterhead(
         session, issuer, doc_kind="BC", number=number, issued_on=issued_on, province=province,
         year=year if issued_on is None else None,
@@ -599,10 +608,12 @@ def phu_luc_ii_xlsx(
     province: str,
     rule: PeriodRule = DEFAULT_RULE,
     rows: list[AgencyRow] | None = None,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> bytes:
     """The whole table as .xlsx: one row per agency (sheet "Phụ lục II"), and the levels'
-    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers. `rows` as above."""
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers. `rows` as above;
+    `overseer_code` names Sở KH&CN, who receives the reports and sends none."""
+    rows, s = _rows_and_summary(session, year, today, rule, rows, overseer_code)
     heading = [
         f"PHỤ LỤC II - TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
         f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {s.agencies} cơ quan, đơn vị.",

@@ -81,7 +81,7 @@ def test_the_rows_count_each_agency_once_with_its_steps(session, chase_year) -> 
     assert rows["SCT"].items["plan"].days_late == 28  # 02/02 → 02/03
     assert rows["SCT"].report is not None and rows["SCT"].report.status == "done_late"
     assert rows["HATINH"].report is not None and rows["HATINH"].report.status == "done"
-    assert rows["SKHCN"].report is not None and rows["SKHCN"].report.status == "waived"
+    assert rows["SKHCN"].report is None  # Sở KH&CN receives the reports
     assert rows["UB18073"].level == "xa" and rows["TTDVDN"].level == "tinh"
     with_letter = province_rows(session=session, year=2026, today=CHASE_DAY, letter=letter(session))
     assert {r.code for r in with_letter if r.report is None} == {"SKHCN"}  # not asked

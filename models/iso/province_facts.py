@@ -26,6 +26,7 @@ from models.iso.base import SEVERITIES
 from models.iso.inspections import PlannedInspection
 from models.iso.procedures import PROCEDURE, TTHC_FIGURES
 from models.iso.profile import Announcement
+from models.iso.report_checks import DEFAULT_OVERSEER_CODE, overseer_id
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.periods import Period, annual
 from models.tables import AGENCY, STEP, STEP_DONE, STEP_OPEN, STEP_WAIVED, table_of
@@ -196,6 +197,7 @@ def province_rows(
     agency_ids: list[uuid.UUID] | None = None,
     period: Period | None = None,
     letter: ReportRequest | None = None,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> list[AgencyRow]:
     """One row per agency that runs the year's cycle (has steps that year and is in operation on
     today or the year's end), ordered by code; about a dozen grouped queries in all.
@@ -205,6 +207,8 @@ def province_rows(
     - The report is the year's annual report step, or with `letter` that letter's report step
       of each agency it asked (an asked agency lacking the step is open against the letter's
       deadline); agencies the letter did not ask have no report.
+    - The overseer (Sở KH&CN) receives the reports and sends none: its own annual report step,
+      which no one can receive (check_recipient), is not its report.
     """
     period = period or annual(year)
     a, s = AGENCY.c, STEP.c
@@ -242,6 +246,7 @@ def province_rows(
     item_of = {key: item for item, keys in ITEMS.items() for key in keys}
     report_key = letter.step_key if letter is not None else ANNUAL_REPORT
     asked: set[uuid.UUID] | None = None
+    receiver = overseer_id(session, overseer_code)
     if letter is not None:
         asked = set(
             session.execute(
@@ -263,7 +268,8 @@ def province_rows(
             row.items[item] = fact
         elif st.step_type == UPDATE_STEP:
             row.updates.append(fact)
-        if st.key == report_key and (asked is None or st.agency_id in asked):
+        sends = st.agency_id in asked if asked is not None else st.agency_id != receiver
+        if st.key == report_key and sends:
             row.report = fact
     if letter is not None and letter.due is not None:
         title = letter.title or f"Báo cáo theo công văn {letter.letter_number}"

@@ -1,0 +1,66 @@
+"""Sở KH&CN's documents, the review's cases: the overseer's own annual report, a chasing letter
+for a letter that asked only some kinds or set no deadline, and an update not yet due."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from models.cycles import open_cycle
+from models.iso import reporting
+from models.iso.province_facts import province_rows
+from models.iso.province_summary import province_summary
+from models.periods import annual
+from reports import province as documents
+from tests.docx_checks import docx_text
+from tests.province_data import CALENDAR, LETTER, YEAR, request, send_and_receive, settle
+
+DAY = date(2026, 12, 1)
+
+
+@pytest.fixture
+def settled(province, session, rules) -> None:
+    """2026 opened, every calendar step up to the review done on its deadline."""
+    open_cycle(session=session, year=YEAR, rules=rules)
+    settle(session, keys=CALENDAR)
+
+
+def _letter(session, rules, *, kinds: list[str], due: date | None) -> reporting.ReportRequest:
+    reporting.create_request(
+        session=session, unit_code="SKHCN", letter_number=LETTER, letter_date=date(2026, 11, 2),
+        kind="annual_report", period=annual(YEAR), recipient_kinds=kinds, due=due,
+        actor="skhcn", today=date(2026, 11, 2), working=rules.working,
+    )  # fmt: skip
+    return reporting.get_request(session=session, unit_code="SKHCN", letter_number=LETTER)
+
+
+def test_the_overseer_s_own_annual_report_is_not_counted(session, rules, settled) -> None:
+    """Sở KH&CN receives the reports and cannot send one to itself (check_recipient): its own
+    annual report step, left open, is neither missing from the summary nor late."""
+    request(session, rules, due=date(2026, 11, 20), letter_date=date(2026, 11, 2))
+    for code in ("HATINH", "SNGV", "TTDVDN", "SCT", "UB18073"):
+        send_and_receive(session, code, date(2026, 11, 20))
+    rows = {r.code: r for r in province_rows(session=session, year=YEAR, today=DAY)}
+    assert rows["SKHCN"].report is None
+    s = province_summary(list(rows.values()))
+    assert s.reports.text == "5/5" and s.late_reports == []
+    assert not any("Sở Khoa học và Công nghệ" in line for line in s.shortcomings)
+    text = docx_text(
+        documents.province_summary_docx(
+            session=session, unit_code="SKHCN", year=YEAR, today=DAY, province="Hà Tĩnh",
+            score_distribution=[],
+        )  # fmt: skip
+    )
+    assert "đã nhận 5/5 báo cáo năm, trong đó 5/5 báo cáo đúng hạn." in text
+    assert "chưa gửi báo cáo" not in text
+    book = load_workbook(
+        io.BytesIO(
+            documents.phu_luc_ii_xlsx(session=session, year=YEAR, today=DAY, province="Hà Tĩnh")
+        )
+    )
+    sheet = list(book["Phụ lục II"].iter_rows(min_row=4, values_only=True))
+    skhcn = dict(zip(sheet[0], next(r for r in sheet if r[0] == "SKHCN"), strict=True))
+    assert skhcn["Báo cáo"] is None and skhcn["Hạn gửi báo cáo"] is None
