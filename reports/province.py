@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models.agencies import KIND_LABELS
@@ -33,7 +33,7 @@ from models.iso.report_checks import DEFAULT_OVERSEER_CODE
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.iso.scores import score_distribution, score_totals
 from models.periods import PeriodRule, annual, six_month
-from models.tables import AGENCY, Agency
+from models.tables import AGENCY, STEP, Agency
 from models.vn_format import vn_date, vn_number
 from reports.document import (
     DocumentError,
@@ -203,6 +203,26 @@ def request_letter(
 # --- the chasing letter -------------------------------------------------------------------------
 
 
+def _letter_facts(
+    session: Session, letter: ReportRequest
+) -> tuple[set[uuid.UUID], date | None, date | None]:
+    """The agencies a letter asked, and its deadline as stated and as moved to a working day:
+    the letter's own, else (a letter recorded without one) the calendar's, from the asked
+    agencies' report steps; None and None when they have none."""
+    asked = select(REQUEST_AGENCY.c.agency_id).where(REQUEST_AGENCY.c.request_id == letter.id)
+    ids = set(session.execute(asked).scalars())
+    if letter.due is not None:
+        return ids, letter.nominal_due or letter.due, letter.due
+    s = STEP.c
+    stated, due = session.execute(
+        select(func.min(s.nominal_due), func.min(s.due)).where(
+            s.year == letter.year, s.key == letter.step_key, s.agency_id.in_(asked)
+        )
+    ).one()
+    return ids, stated, due
+
+
+
 def chasing_letter(
     *,
     session: Session,
@@ -253,17 +273,23 @@ def chasing_letter(
     ]
     context: dict[str, Any] = {"letter_ref": "", "letter_due": "", "letter_missing": ""}
     if letter is not None:
+        asked, stated, due = _letter_facts(session, letter)
         ref = f"Công văn số {letter.letter_number} ngày {vn_date(letter.letter_date)}"
-        missing = sum(1 for x in late if any(i.key == letter.step_key for i in x.items))
-        body.append(
-            f"{unit.name} đã có {ref} đề nghị các cơ quan, "
-            f"đơn vị gửi báo cáo trước ngày {vn_date(letter.nominal_due or letter.due)}."
+        # Agencies the letter did not ask may be late on the calendar's step of the same key:
+        # they are in the table, not in the letter's count.
+        missing = sum(
+            1
+            for x in late
+            if x.agency_id in asked and any(i.key == letter.step_key for i in x.items)
         )
-        context |= {
-            "letter_ref": ref,
-            "letter_due": vn_date(letter.due),
-            "letter_missing": _two(missing),
-        }
+        when = f"trước ngày {vn_date(stated)}" if stated else "theo hạn trong kế hoạch của tỉnh"
+        body.append(f"{unit.name} đã có {ref} đề nghị các cơ quan, đơn vị gửi báo cáo {when}.")
+        if due is not None:
+            context |= {
+                "letter_ref": ref,
+                "letter_due": vn_date(due),
+                "letter_missing": _two(missing),
+            }
     subject = f"V/v đôn đốc thực hiện duy trì, cải tiến HTQLCL năm {year}"
     head = letterhead(
         session, unit, doc_kind="", number=number, issued_on=issued_on, province=province,

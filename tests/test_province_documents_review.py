@@ -15,7 +15,7 @@ from models.iso.province_facts import province_rows
 from models.iso.province_summary import province_summary
 from models.periods import annual
 from reports import province as documents
-from tests.docx_checks import docx_text
+from tests.docx_checks import docx_text, find_table
 from tests.province_data import CALENDAR, LETTER, YEAR, request, send_and_receive, settle
 
 DAY = date(2026, 12, 1)
@@ -64,3 +64,40 @@ def test_the_overseer_s_own_annual_report_is_not_counted(session, rules, settled
     sheet = list(book["Phụ lục II"].iter_rows(min_row=4, values_only=True))
     skhcn = dict(zip(sheet[0], next(r for r in sheet if r[0] == "SKHCN"), strict=True))
     assert skhcn["Báo cáo"] is None and skhcn["Hạn gửi báo cáo"] is None
+
+
+def test_the_chasing_letter_counts_only_the_agencies_the_letter_asked(
+    session, rules, settled
+) -> None:
+    """A letter to the Sở only (SNGV, SCT): the others are late on the calendar's report too,
+    but the letter's sentence counts the two it asked."""
+    letter = _letter(session, rules, kinds=["so"], due=date(2026, 11, 25))
+    data = documents.chasing_letter(
+        session=session, unit_code="SKHCN", year=YEAR, today=date(2026, 11, 27),
+        province="Hà Tĩnh", letter=letter,
+    )  # fmt: skip
+    assert [r[1] for r in find_table(data, "TT")[1:] if r[1]] == [
+        "UBND tỉnh Hà Tĩnh", "Sở Công Thương", "Sở Ngoại vụ",
+        "Trung tâm Dịch thuật và Dịch vụ đối ngoại", "UBND Phường Thành Sen",
+    ]  # fmt: skip
+    assert (
+        "có hạn gửi ngày 25/11/2026; đến nay 02 cơ quan, đơn vị chưa gửi hoặc chưa được "
+        "tiếp nhận." in docx_text(data)
+    )
+
+
+def test_a_letter_without_a_deadline_is_chased_against_the_calendar_s(
+    session, rules, settled
+) -> None:
+    """A letter recorded without --due leaves the calendar's 20/11: the letter says that day,
+    never "trước ngày ." with the date missing."""
+    letter = _letter(session, rules, kinds=["so"], due=None)
+    text = docx_text(
+        documents.chasing_letter(
+            session=session, unit_code="SKHCN", year=YEAR, today=date(2026, 11, 27),
+            province="Hà Tĩnh", letter=letter,
+        )  # fmt: skip
+    )
+    assert "đề nghị các cơ quan, đơn vị gửi báo cáo trước ngày 20/11/2026." in text
+    assert "có hạn gửi ngày 20/11/2026; đến nay 02 cơ quan, đơn vị chưa gửi" in text
+    assert "ngày ." not in text and "ngày ;" not in text
