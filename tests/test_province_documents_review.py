@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from models import iso
 from models.cycles import open_cycle
 from models.iso import reporting
 from models.iso.province_facts import province_rows
@@ -101,3 +102,22 @@ def test_a_letter_without_a_deadline_is_chased_against_the_calendar_s(
     assert "đề nghị các cơ quan, đơn vị gửi báo cáo trước ngày 20/11/2026." in text
     assert "có hạn gửi ngày 20/11/2026; đến nay 02 cơ quan, đơn vị chưa gửi" in text
     assert "ngày ." not in text and "ngày ;" not in text
+
+
+def test_an_update_not_yet_due_is_not_counted_as_missed(session, rules, settled) -> None:
+    """A legal change of 01/10/2026 is due for its update in January 2027: on 01/12/2026 Phụ lục
+    II's "cập nhật đúng hạn" leaves it out instead of reading 0/1."""
+    iso.record_event(
+        session=session, kind="legal_change", number="30/2026/NĐ-CP",
+        effective_on=date(2026, 10, 1), agency_codes=["SNGV"], actor="test",
+        rules=iso.load_iso_rules(), working=rules.working, title="Nghị định mới",
+    )  # fmt: skip
+    s = province_summary(province_rows(session=session, year=YEAR, today=DAY))
+    assert s.update_counts["pending"] == 1
+    assert s.updates.total.on_time_text == "0/0"
+    data = documents.phu_luc_ii(
+        session=session, unit_code="SKHCN", year=YEAR, today=DAY, province="Hà Tĩnh"
+    )
+    table = find_table(data, "Cấp")
+    column = table[0].index("Cập nhật quy trình đúng hạn (lượt)")
+    assert [row[column] for row in table[1:]] == ["0/0", "0/0", "0/0"]

@@ -56,7 +56,8 @@ def two(n: int) -> str:
 
 @dataclass(frozen=True)
 class Ratio:
-    """x/y: `done` of `total` (waived steps left out), and how many of them on time."""
+    """x/y: `done` of `total`, and how many of them on time; waived steps are left out, and so
+    are steps neither done nor yet due (not late yet, so not missed)."""
 
     done: int = 0
     total: int = 0
@@ -167,7 +168,7 @@ class ProvinceSummary:
 
 
 def _ratio(facts: Sequence[StepFact | None]) -> Ratio:
-    live = [f for f in facts if f is not None and f.status != WAIVED]
+    live = [f for f in facts if f is not None and f.status not in (WAIVED, PENDING)]
     return Ratio(
         done=sum(f.done for f in live), total=len(live), on_time=sum(f.on_time for f in live)
     )
