@@ -527,7 +527,9 @@ def _status(fact: StepFact | None) -> str:
     return "Chưa đến hạn"
 
 
-def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, str]]:
+def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, Any]]:
+    """The table by level: x/y as text, counts and the budget as numbers (the .xlsx keeps them
+    numbers; the .docx writes them "25.000.000")."""
     out = []
     groups = [(LEVEL_LABELS[lv], [r for r in rows if r.level == lv]) for lv in LEVEL_LABELS]
     for label, group in [*[g for g in groups if g[1]], ("Toàn tỉnh", rows)]:
@@ -537,16 +539,16 @@ def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, str
         out.append(
             {
                 "level": label,
-                "agencies": vn_number(sub.agencies),
+                "agencies": sub.agencies,
                 "announced": sub.announced.total.text,
-                "reannounced": vn_number(sub.reannounced.total.done),
+                "reannounced": sub.reannounced.total.done,
                 "plan": items["plan"].text,
                 "audit": items["audit"].text,
                 "review": items["review"].text,
                 "updates": sub.updates.total.on_time_text,
                 "inspected": f"{vn_number(ins.held_dossier)} / {vn_number(ins.held_onsite)}",
                 "reports": items["report"].on_time_text,
-                "budget": vn_number(sub.budget_allocated),
+                "budget": sub.budget_allocated,
             }
         )
     return out
@@ -592,7 +594,10 @@ def phu_luc_ii(
         ],
         "table_title": f"TỔNG HỢP TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
         "attached_to": attached,
-        "level_rows": _level_rows(rows, s),
+        "level_rows": [
+            {k: vn_number(v) if isinstance(v, int) else v for k, v in row.items()}
+            for row in _level_rows(rows, s)
+        ],
         "note": PHU_LUC_II_NOTE,
     }
     return render_docx("phu_luc_ii", context, template_dir=template_dir)

@@ -364,7 +364,7 @@ def test_phu_luc_ii_as_xlsx_has_one_row_per_agency(session, summary_year) -> Non
     assert sngv["Báo cáo khắc phục sau kiểm tra"].startswith("Quá hạn")
     levels = [list(r) for r in book["Theo cấp"].iter_rows(min_row=4, values_only=True)]
     assert [(r[0], r[1], r[5]) for r in levels] == [
-        ("Cấp tỉnh", "5", "4/5"), ("Cấp xã", "1", "1/1"), ("Toàn tỉnh", "6", "5/6"),
+        ("Cấp tỉnh", 5, "4/5"), ("Cấp xã", 1, "1/1"), ("Toàn tỉnh", 6, "5/6"),
     ]  # fmt: skip
 
 

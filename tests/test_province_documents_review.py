@@ -121,3 +121,18 @@ def test_an_update_not_yet_due_is_not_counted_as_missed(session, rules, settled)
     table = find_table(data, "Cấp")
     column = table[0].index("Cập nhật quy trình đúng hạn (lượt)")
     assert [row[column] for row in table[1:]] == ["0/0", "0/0", "0/0"]
+
+
+def test_the_levels_sheet_keeps_counts_and_amounts_as_numbers(session, settled) -> None:
+    """The "Theo cấp" sheet of Phụ lục II's .xlsx: Excel sums its counts and its budget, so they
+    are numbers, not the .docx's "25.000.000" text."""
+    iso.set_budget(session=session, agency_code="SNGV", period=annual(YEAR),
+                   allocated=15_000_000, spent=None, actor="test")  # fmt: skip
+    data = documents.phu_luc_ii_xlsx(session=session, year=YEAR, today=DAY, province="Hà Tĩnh")
+    sheet = load_workbook(io.BytesIO(data))["Theo cấp"]
+    header = [c.value for c in sheet[3]]
+    rows = {r[0].value: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4)}
+    assert [rows[level]["Số cơ quan"].value for level in rows] == [5, 1, 6]
+    budget = rows["Toàn tỉnh"]["Kinh phí (đồng)"]
+    assert budget.value == 15_000_000 and budget.data_type == "n"
+    assert rows["Cấp tỉnh"]["Công bố lại trong năm"].value == 0
