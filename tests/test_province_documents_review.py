@@ -14,7 +14,8 @@ from models.cycles import open_cycle
 from models.iso import reporting
 from models.iso.province_facts import province_rows
 from models.iso.province_summary import province_summary
-from models.periods import annual
+from models.iso.report_facts import agency_facts
+from models.periods import Period, annual, six_month
 from reports import province as documents
 from tests.docx_checks import docx_text, find_table
 from tests.province_data import CALENDAR, LETTER, YEAR, request, send_and_receive, settle
@@ -136,3 +137,28 @@ def test_the_levels_sheet_keeps_counts_and_amounts_as_numbers(session, settled) 
     budget = rows["Toàn tỉnh"]["Kinh phí (đồng)"]
     assert budget.value == 15_000_000 and budget.data_type == "n"
     assert rows["Cấp tỉnh"]["Công bố lại trong năm"].value == 0
+
+
+def test_the_summary_counts_figures_entered_for_another_span_as_the_agency_s_report_does(
+    session, settled
+) -> None:
+    """Figures entered for the first half (6t/2026) or a budget for the calendar year 2026 are in
+    Sở Ngoại vụ's annual report (report_facts); the province's totals count them the same way
+    instead of only figures entered for exactly 15/12/2025–14/12/2026."""
+    six, calendar_year = six_month(YEAR), Period(date(2026, 1, 1), date(2026, 12, 31))
+    iso.add_training(
+        session=session, agency_code="SNGV", period=six, title="Tập huấn ISO 9001:2015",
+        organiser="Sở KH&CN", mode="held", held_on=date(2026, 3, 10), person_times=20,
+        actor="test", today=DAY,
+    )  # fmt: skip
+    iso.set_budget(session=session, agency_code="SNGV", period=calendar_year,
+                   allocated=10_000_000, spent=4_000_000, actor="test")  # fmt: skip
+    iso.set_tthc_figures(session=session, agency_code="SNGV", period=six, total=40, amended=0,
+                         new=0, abolished=0, actor="test")  # fmt: skip
+    facts = agency_facts(session=session, agency_code="SNGV", period=annual(YEAR), today=DAY)
+    assert facts.training["person_times"] == 20 and facts.budget["allocated"] == 10_000_000
+    assert facts.tthc is not None and facts.tthc["total"] == 40
+    s = province_summary(province_rows(session=session, year=YEAR, today=DAY))
+    assert (s.training_courses, s.training_person_times) == (1, 20)
+    assert (s.budget_allocated, s.budget_spent, s.budget_agencies) == (10_000_000, 4_000_000, 1)
+    assert (s.tthc_total, s.tthc_agencies) == (40, 1)

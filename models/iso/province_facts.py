@@ -17,10 +17,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col, select as orm_select
 
 from models.cycles import agency_exists_on
-from models.iso.activities import IsoBudget, TrainingCourse
+from models.iso.activities import IsoBudget, TrainingCourse, report_budgets
 from models.iso.audits import Finding, InternalAudit
 from models.iso.base import SEVERITIES
 from models.iso.inspections import PlannedInspection
@@ -203,7 +203,9 @@ def province_rows(
     today or the year's end), ordered by code; about a dozen grouped queries in all.
 
     - `period` (default the annual period named after the year) selects the TTHC figures,
-      budget and training entered for it, and the day documents in force are counted.
+      budget and training counted for it (as each agency's own report counts them, also when
+      entered for a span inside it or a calendar year), and the day documents in force are
+      counted.
     - The report is the year's annual report step, or with `letter` that letter's report step
       of each agency it asked (an asked agency lacking the step is open against the letter's
       deadline); agencies the letter did not ask have no report.
@@ -282,7 +284,7 @@ def province_rows(
     _add_findings(session, rows, year)
     _add_announcements(session, rows, year)
     _add_procedures(session, rows, period)
-    _add_figures(session, rows, period)
+    _add_figures(session, rows, period, today)
     _add_inspections(session, rows, year, by_key)
     return list(rows.values())
 
@@ -353,28 +355,45 @@ def _add_procedures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: 
             row.tthc_procedures = int(n)
 
 
-def _add_figures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period) -> None:
+def _add_figures(
+    session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period, today: date
+) -> None:
+    """TTHC, budget and training as the agency's own report counts them (models/iso/report_facts),
+    one query per family for the whole province: the latest TTHC figures entered for the period
+    or a span inside it (6t/2026 when the year's are not entered); the budgets
+    activities.report_budgets picks (a calendar-year budget counts, a first-half one inside the
+    year's is not added to it); the courses of any overlapping period held by the cut-off."""
+    start, cutoff = period.start, min(period.end, today)
     t = TTHC_FIGURES.c
     for agency_id, total in session.execute(
-        select(t.agency_id, t.total).where(
-            t.period_start == period.start, t.period_end == period.end
+        select(t.agency_id, t.total)
+        .where(t.period_start >= start, t.period_end <= period.end)
+        .order_by(t.agency_id, t.period_end, t.period_start)
+    ).tuples():
+        if agency_id in rows:
+            rows[agency_id].tthc_total = int(total)  # ordered: the latest span is read last
+    budgets: dict[uuid.UUID, list[IsoBudget]] = defaultdict(list)
+    for budget in session.exec(
+        orm_select(IsoBudget).where(
+            col(IsoBudget.period_start) <= cutoff, col(IsoBudget.period_end) >= start
         )
-    ).tuples():
-        if agency_id in rows:
-            rows[agency_id].tthc_total = int(total)
-    b = table_of(IsoBudget).c
-    for agency_id, allocated, spent, spent_rows in session.execute(
-        select(b.agency_id, func.sum(b.allocated), func.sum(b.spent), func.count(b.spent))
-        .where(b.period_start == period.start, b.period_end == period.end)
-        .group_by(b.agency_id)
-    ).tuples():
-        if agency_id in rows:
-            rows[agency_id].budget_allocated = int(allocated or 0)
-            rows[agency_id].budget_spent = int(spent) if spent_rows else None
+    ):
+        if budget.agency_id in rows:
+            budgets[budget.agency_id].append(budget)
+    for agency_id, found in budgets.items():
+        chosen = report_budgets(found, period)
+        spent = [b.spent for b in chosen if b.spent is not None]
+        rows[agency_id].budget_allocated = sum(b.allocated for b in chosen)
+        rows[agency_id].budget_spent = sum(spent) if spent else None
     c = table_of(TrainingCourse).c
     for agency_id, courses, persons in session.execute(
         select(c.agency_id, func.count(), func.sum(c.person_times))
-        .where(c.period_start == period.start, c.period_end == period.end)
+        .where(
+            c.period_start <= cutoff,
+            c.period_end >= start,
+            c.held_on >= start,
+            c.held_on <= cutoff,
+        )
         .group_by(c.agency_id)
     ).tuples():
         if agency_id in rows:
