@@ -647,7 +647,8 @@ def phu_luc_ii_xlsx(
     rows, s = _rows_and_summary(session, year, today, rule, rows, overseer_code)
     heading = [
         f"PHỤ LỤC II - TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
-        f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {s.agencies} cơ quan, đơn vị.",
+        f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {vn_number(s.agencies)} cơ quan, "
+        "đơn vị.",
         PHU_LUC_II_NOTE,
     ]
     levels = _level_rows(rows, s)

@@ -4,6 +4,7 @@ for a letter that asked only some kinds or set no deadline, and an update not ye
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 from models import iso
 from models.cycles import open_cycle
 from models.iso import reporting
-from models.iso.province_facts import province_rows
+from models.iso.province_facts import AgencyRow, province_rows
 from models.iso.province_summary import province_summary
 from models.iso.report_facts import agency_facts
 from models.periods import Period, annual, six_month
@@ -162,3 +163,17 @@ def test_the_summary_counts_figures_entered_for_another_span_as_the_agency_s_rep
     assert (s.training_courses, s.training_person_times) == (1, 20)
     assert (s.budget_allocated, s.budget_spent, s.budget_agencies) == (10_000_000, 4_000_000, 1)
     assert (s.tthc_total, s.tthc_agencies) == (40, 1)
+
+
+def test_the_xlsx_heading_writes_the_number_of_agencies_the_vietnamese_way(session) -> None:
+    """5.000 agencies, not "5000"."""
+    rows = [
+        AgencyRow(agency_id=uuid.uuid4(), code=f"X{i:04d}", name=f"UBND xã {i}", kind="ubnd_xa",
+                  level="xa", parent_code=None)  # fmt: skip
+        for i in range(1_234)
+    ]
+    data = documents.phu_luc_ii_xlsx(
+        session=session, year=YEAR, today=DAY, province="Hà Tĩnh", rows=rows
+    )
+    heading = load_workbook(io.BytesIO(data))["Phụ lục II"]["A2"].value
+    assert heading == "Tỉnh Hà Tĩnh; số liệu đến ngày 01/12/2026; 1.234 cơ quan, đơn vị."
