@@ -56,8 +56,7 @@ def two(n: int) -> str:
 
 @dataclass(frozen=True)
 class Ratio:
-    """x/y: `done` of `total`, and how many of them on time; waived steps are left out, and so
-    are steps neither done nor yet due (not late yet, so not missed)."""
+    """x/y: `done` of `total` (waived steps left out), and how many of them on time."""
 
     done: int = 0
     total: int = 0
@@ -167,8 +166,11 @@ class ProvinceSummary:
         return [KIND_LABELS.get(k, k) for k in self.kinds]
 
 
-def _ratio(facts: Sequence[StepFact | None]) -> Ratio:
-    live = [f for f in facts if f is not None and f.status not in (WAIVED, PENDING)]
+def _ratio(facts: Sequence[StepFact | None], *, due_only: bool = False) -> Ratio:
+    """x/y of the facts, waived ones left out; with `due_only` also those neither done nor yet
+    due (an update due next January is not late yet, so not missed)."""
+    skip = (WAIVED, PENDING) if due_only else (WAIVED,)
+    live = [f for f in facts if f is not None and f.status not in skip]
     return Ratio(
         done=sum(f.done for f in live), total=len(live), on_time=sum(f.on_time for f in live)
     )
@@ -220,7 +222,7 @@ def province_summary(rows: Sequence[AgencyRow]) -> ProvinceSummary:
     )  # fmt: skip
     updates = _line(
         "updates", "Cập nhật quy trình theo văn bản mới đúng hạn (lượt)", rows, kinds,
-        lambda rs: _ratio([u for r in rs for u in r.updates]),
+        lambda rs: _ratio([u for r in rs for u in r.updates], due_only=True),
     )  # fmt: skip
     update_counts = {s: sum(r.count(s) for r in rows) for s in _STATUSES}
     findings = {sev: sum(r.findings[sev] for r in rows) for sev in SEVERITIES}
