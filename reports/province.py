@@ -241,6 +241,12 @@ def chasing_letter(
     late_agencies), a table row per late item with its deadline and days late; refuses when
     nobody is late."""
     unit = _overseer(session, unit_code)
+    if letter is not None and letter.year != year:
+        # Its report steps are the letter's year's: another year's letter would find none late.
+        raise DocumentError(
+            f"Công văn số {letter.letter_number} là công văn năm {letter.year}: hãy lập công "
+            f"văn đôn đốc năm {letter.year}."
+        )
     late = [x for x in late_agencies(session=session, year=year, today=today, letter=letter)
             if x.agency_id != unit.id]  # fmt: skip
     if not late:

@@ -18,6 +18,7 @@ from models.iso.province_summary import province_summary
 from models.iso.report_facts import agency_facts
 from models.periods import Period, annual, six_month
 from reports import province as documents
+from reports.document import DocumentError
 from tests.docx_checks import docx_text, find_table
 from tests.province_data import CALENDAR, LETTER, YEAR, request, send_and_receive, settle
 
@@ -177,3 +178,15 @@ def test_the_xlsx_heading_writes_the_number_of_agencies_the_vietnamese_way(sessi
     )
     heading = load_workbook(io.BytesIO(data))["Phụ lục II"]["A2"].value
     assert heading == "Tỉnh Hà Tĩnh; số liệu đến ngày 01/12/2026; 1.234 cơ quan, đơn vị."
+
+
+def test_a_chasing_letter_for_a_letter_of_another_year_is_refused(session, rules, settled) -> None:
+    """`chase 2025 --letter` of a 2026 letter would leave out everyone late on the letter's
+    report and say "00 cơ quan" chưa gửi: refused, naming the letter's year."""
+    open_cycle(session=session, year=2025, rules=rules)
+    letter = _letter(session, rules, kinds=["so"], due=date(2026, 11, 25))
+    with pytest.raises(DocumentError, match="Công văn số 1234/SKHCN-TĐC là công văn năm 2026"):
+        documents.chasing_letter(
+            session=session, unit_code="SKHCN", year=2025, today=date(2026, 11, 27),
+            province="Hà Tĩnh", letter=letter,
+        )  # fmt: skip
