@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models.agencies import KIND_LABELS
@@ -29,10 +29,11 @@ from models.iso.province_facts import (
     province_rows,
 )
 from models.iso.province_summary import ProvinceSummary, province_summary
+from models.iso.report_checks import DEFAULT_OVERSEER_CODE
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.iso.scores import score_distribution, score_totals
 from models.periods import PeriodRule, annual, six_month
-from models.tables import AGENCY, Agency
+from models.tables import AGENCY, STEP, Agency
 from models.vn_format import vn_date, vn_number
 from reports.document import (
     DocumentError,
@@ -202,6 +203,26 @@ def request_letter(
 # --- the chasing letter -------------------------------------------------------------------------
 
 
+def _letter_facts(
+    session: Session, letter: ReportRequest
+) -> tuple[set[uuid.UUID], date | None, date | None]:
+    """The agencies a letter asked, and its deadline as stated and as moved to a working day:
+    the letter's own, else (a letter recorded without one) the calendar's, from the asked
+    agencies' report steps; None and None when they have none."""
+    asked = select(REQUEST_AGENCY.c.agency_id).where(REQUEST_AGENCY.c.request_id == letter.id)
+    ids = set(session.execute(asked).scalars())
+    if letter.due is not None:
+        return ids, letter.nominal_due or letter.due, letter.due
+    s = STEP.c
+    stated, due = session.execute(
+        select(func.min(s.nominal_due), func.min(s.due)).where(
+            s.year == letter.year, s.key == letter.step_key, s.agency_id.in_(asked)
+        )
+    ).one()
+    return ids, stated, due
+
+
+
 def chasing_letter(
     *,
     session: Session,
@@ -220,6 +241,12 @@ def chasing_letter(
     late_agencies), a table row per late item with its deadline and days late; refuses when
     nobody is late."""
     unit = _overseer(session, unit_code)
+    if letter is not None and letter.year != year:
+        # Its report steps are the letter's year's: another year's letter would find none late.
+        raise DocumentError(
+            f"Công văn số {letter.letter_number} là công văn năm {letter.year}: hãy lập công "
+            f"văn đôn đốc năm {letter.year}."
+        )
     late = [x for x in late_agencies(session=session, year=year, today=today, letter=letter)
             if x.agency_id != unit.id]  # fmt: skip
     if not late:
@@ -252,17 +279,23 @@ def chasing_letter(
     ]
     context: dict[str, Any] = {"letter_ref": "", "letter_due": "", "letter_missing": ""}
     if letter is not None:
+        asked, stated, due = _letter_facts(session, letter)
         ref = f"Công văn số {letter.letter_number} ngày {vn_date(letter.letter_date)}"
-        missing = sum(1 for x in late if any(i.key == letter.step_key for i in x.items))
-        body.append(
-            f"{unit.name} đã có {ref} đề nghị các cơ quan, "
-            f"đơn vị gửi báo cáo trước ngày {vn_date(letter.nominal_due or letter.due)}."
+        # Agencies the letter did not ask may be late on the calendar's step of the same key:
+        # they are in the table, not in the letter's count.
+        missing = sum(
+            1
+            for x in late
+            if x.agency_id in asked and any(i.key == letter.step_key for i in x.items)
         )
-        context |= {
-            "letter_ref": ref,
-            "letter_due": vn_date(letter.due),
-            "letter_missing": _two(missing),
-        }
+        when = f"trước ngày {vn_date(stated)}" if stated else "theo hạn trong kế hoạch của tỉnh"
+        body.append(f"{unit.name} đã có {ref} đề nghị các cơ quan, đơn vị gửi báo cáo {when}.")
+        if due is not None:
+            context |= {
+                "letter_ref": ref,
+                "letter_due": vn_date(due),
+                "letter_missing": _two(missing),
+            }
     subject = f"V/v đôn đốc thực hiện duy trì, cải tiến HTQLCL năm {year}"
     head = letterhead(
         session, unit, doc_kind="", number=number, issued_on=issued_on, province=province,
@@ -289,10 +322,18 @@ def chasing_letter(
 
 
 def _rows_and_summary(
-    session: Session, year: int, today: date, rule: PeriodRule, rows: list[AgencyRow] | None
+    session: Session,
+    year: int,
+    today: date,
+    rule: PeriodRule,
+    rows: list[AgencyRow] | None,
+    overseer_code: str,
 ) -> tuple[list[AgencyRow], ProvinceSummary]:
     if rows is None:
-        rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
+        rows = province_rows(
+            session=session, year=year, today=today, period=annual(year, rule),
+            overseer_code=overseer_code,
+        )  # fmt: skip
     if not rows:
         raise DocumentError(
             f"Năm {year} chưa có cơ quan nào thực hiện chu kỳ ISO (chưa mở năm bằng "
@@ -365,7 +406,7 @@ def province_summary_docx(
     shortcomings written from the laggards. `rows` (from province_rows) spares reading the
     province again when the caller has them (the summary and its .xlsx together)."""
     unit = _overseer(session, unit_code)
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    rows, s = _rows_and_summary(session, year, today, rule, rows, unit_code)
     u = s.update_counts
     updates_total = sum(u.values())
     sev = s.findings
@@ -492,7 +533,9 @@ def _status(fact: StepFact | None) -> str:
     return "Chưa đến hạn"
 
 
-def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, str]]:
+def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, Any]]:
+    """The table by level: x/y as text, counts and the budget as numbers (the .xlsx keeps them
+    numbers; the .docx writes them "25.000.000")."""
     out = []
     groups = [(LEVEL_LABELS[lv], [r for r in rows if r.level == lv]) for lv in LEVEL_LABELS]
     for label, group in [*[g for g in groups if g[1]], ("Toàn tỉnh", rows)]:
@@ -502,16 +545,16 @@ def _level_rows(rows: list[AgencyRow], s: ProvinceSummary) -> list[dict[str, str
         out.append(
             {
                 "level": label,
-                "agencies": vn_number(sub.agencies),
+                "agencies": sub.agencies,
                 "announced": sub.announced.total.text,
-                "reannounced": vn_number(sub.reannounced.total.done),
+                "reannounced": sub.reannounced.total.done,
                 "plan": items["plan"].text,
                 "audit": items["audit"].text,
                 "review": items["review"].text,
                 "updates": sub.updates.total.on_time_text,
                 "inspected": f"{vn_number(ins.held_dossier)} / {vn_number(ins.held_onsite)}",
                 "reports": items["report"].on_time_text,
-                "budget": vn_number(sub.budget_allocated),
+                "budget": sub.budget_allocated,
             }
         )
     return out
@@ -537,7 +580,7 @@ def phu_luc_ii(
     unit = _overseer(session, unit_code)
     parent = session.get(Agency, unit.parent_id) if unit.parent_id else None
     issuer = parent if parent is not None and parent.kind == "ubnd_tinh" else unit
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    rows, s = _rows_and_summary(session, year, today, rule, rows, unit_code)
     head = letterhead(
         session, issuer, doc_kind="BC", number=number, issued_on=issued_on, province=province,
         year=year if issued_on is None else None,
@@ -557,7 +600,10 @@ def phu_luc_ii(
         ],
         "table_title": f"TỔNG HỢP TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
         "attached_to": attached,
-        "level_rows": _level_rows(rows, s),
+        "level_rows": [
+            {k: vn_number(v) if isinstance(v, int) else v for k, v in row.items()}
+            for row in _level_rows(rows, s)
+        ],
         "note": PHU_LUC_II_NOTE,
     }
     return render_docx("phu_luc_ii", context, template_dir=template_dir)
@@ -599,13 +645,16 @@ def phu_luc_ii_xlsx(
     province: str,
     rule: PeriodRule = DEFAULT_RULE,
     rows: list[AgencyRow] | None = None,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> bytes:
     """The whole table as .xlsx: one row per agency (sheet "Phụ lục II"), and the levels'
-    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers. `rows` as above."""
-    rows, s = _rows_and_summary(session, year, today, rule, rows)
+    totals (sheet "Theo cấp"); dates and amounts stay dates and numbers. `rows` as above;
+    `overseer_code` names Sở KH&CN, who receives the reports and sends none."""
+    rows, s = _rows_and_summary(session, year, today, rule, rows, overseer_code)
     heading = [
         f"PHỤ LỤC II - TÌNH HÌNH XÂY DỰNG, ÁP DỤNG HTQLCL THEO TCVN ISO 9001 NĂM {year}",
-        f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {s.agencies} cơ quan, đơn vị.",
+        f"Tỉnh {province}; số liệu đến ngày {vn_date(today)}; {vn_number(s.agencies)} cơ quan, "
+        "đơn vị.",
         PHU_LUC_II_NOTE,
     ]
     levels = _level_rows(rows, s)

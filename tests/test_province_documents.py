@@ -81,7 +81,7 @@ def test_the_rows_count_each_agency_once_with_its_steps(session, chase_year) -> 
     assert rows["SCT"].items["plan"].days_late == 28  # 02/02 → 02/03
     assert rows["SCT"].report is not None and rows["SCT"].report.status == "done_late"
     assert rows["HATINH"].report is not None and rows["HATINH"].report.status == "done"
-    assert rows["SKHCN"].report is not None and rows["SKHCN"].report.status == "waived"
+    assert rows["SKHCN"].report is None  # Sở KH&CN receives the reports
     assert rows["UB18073"].level == "xa" and rows["TTDVDN"].level == "tinh"
     with_letter = province_rows(session=session, year=2026, today=CHASE_DAY, letter=letter(session))
     assert {r.code for r in with_letter if r.report is None} == {"SKHCN"}  # not asked
@@ -364,7 +364,7 @@ def test_phu_luc_ii_as_xlsx_has_one_row_per_agency(session, summary_year) -> Non
     assert sngv["Báo cáo khắc phục sau kiểm tra"].startswith("Quá hạn")
     levels = [list(r) for r in book["Theo cấp"].iter_rows(min_row=4, values_only=True)]
     assert [(r[0], r[1], r[5]) for r in levels] == [
-        ("Cấp tỉnh", "5", "4/5"), ("Cấp xã", "1", "1/1"), ("Toàn tỉnh", "6", "5/6"),
+        ("Cấp tỉnh", 5, "4/5"), ("Cấp xã", 1, "1/1"), ("Toàn tỉnh", 6, "5/6"),
     ]  # fmt: skip
 
 

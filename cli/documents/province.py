@@ -187,8 +187,9 @@ def summary(
         _year_open(session, year)
         # Read once: the summary, its 7.2 scores and its table count the same rows.
         rows = province_rows(
-            session=session, year=year, today=day, period=annual(year, rules.periods)
-        )
+            session=session, year=year, today=day, period=annual(year, rules.periods),
+            overseer_code=cfg.overseer_code,
+        )  # fmt: skip
         document = province.province_summary_docx(
             session=session,
             unit_code=cfg.overseer_code,
@@ -236,7 +237,7 @@ def phu_luc_ii(
         if out.suffix.lower() == ".xlsx":
             return province.phu_luc_ii_xlsx(
                 session=session, year=year, today=day, province=cfg.province_name,
-                rule=rules.periods,
+                rule=rules.periods, overseer_code=cfg.overseer_code,
             )  # fmt: skip
         return province.phu_luc_ii(
             session=session, unit_code=cfg.overseer_code, year=year, today=day,

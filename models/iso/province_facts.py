@@ -17,15 +17,16 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col, select as orm_select
 
 from models.cycles import agency_exists_on
-from models.iso.activities import IsoBudget, TrainingCourse
+from models.iso.activities import IsoBudget, TrainingCourse, report_budgets
 from models.iso.audits import Finding, InternalAudit
 from models.iso.base import SEVERITIES
 from models.iso.inspections import PlannedInspection
 from models.iso.procedures import PROCEDURE, TTHC_FIGURES
 from models.iso.profile import Announcement
+from models.iso.report_checks import DEFAULT_OVERSEER_CODE, overseer_id
 from models.iso.reporting import REQUEST_AGENCY, ReportRequest
 from models.periods import Period, annual
 from models.tables import AGENCY, STEP, STEP_DONE, STEP_OPEN, STEP_WAIVED, table_of
@@ -196,15 +197,20 @@ def province_rows(
     agency_ids: list[uuid.UUID] | None = None,
     period: Period | None = None,
     letter: ReportRequest | None = None,
+    overseer_code: str = DEFAULT_OVERSEER_CODE,
 ) -> list[AgencyRow]:
     """One row per agency that runs the year's cycle (has steps that year and is in operation on
     today or the year's end), ordered by code; about a dozen grouped queries in all.
 
     - `period` (default the annual period named after the year) selects the TTHC figures,
-      budget and training entered for it, and the day documents in force are counted.
+      budget and training counted for it (as each agency's own report counts them, also when
+      entered for a span inside it or a calendar year), and the day documents in force are
+      counted.
     - The report is the year's annual report step, or with `letter` that letter's report step
       of each agency it asked (an asked agency lacking the step is open against the letter's
       deadline); agencies the letter did not ask have no report.
+    - The overseer (Sở KH&CN) receives the reports and sends none: its own annual report step,
+      which no one can receive (check_recipient), is not its report.
     """
     period = period or annual(year)
     a, s = AGENCY.c, STEP.c
@@ -242,6 +248,7 @@ def province_rows(
     item_of = {key: item for item, keys in ITEMS.items() for key in keys}
     report_key = letter.step_key if letter is not None else ANNUAL_REPORT
     asked: set[uuid.UUID] | None = None
+    receiver = overseer_id(session, overseer_code)
     if letter is not None:
         asked = set(
             session.execute(
@@ -263,7 +270,8 @@ def province_rows(
             row.items[item] = fact
         elif st.step_type == UPDATE_STEP:
             row.updates.append(fact)
-        if st.key == report_key and (asked is None or st.agency_id in asked):
+        sends = st.agency_id in asked if asked is not None else st.agency_id != receiver
+        if st.key == report_key and sends:
             row.report = fact
     if letter is not None and letter.due is not None:
         title = letter.title or f"Báo cáo theo công văn {letter.letter_number}"
@@ -276,7 +284,7 @@ def province_rows(
     _add_findings(session, rows, year)
     _add_announcements(session, rows, year)
     _add_procedures(session, rows, period)
-    _add_figures(session, rows, period)
+    _add_figures(session, rows, period, today)
     _add_inspections(session, rows, year, by_key)
     return list(rows.values())
 
@@ -347,28 +355,45 @@ def _add_procedures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: 
             row.tthc_procedures = int(n)
 
 
-def _add_figures(session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period) -> None:
+def _add_figures(
+    session: Session, rows: dict[uuid.UUID, AgencyRow], period: Period, today: date
+) -> None:
+    """TTHC, budget and training as the agency's own report counts them (models/iso/report_facts),
+    one query per family for the whole province: the latest TTHC figures entered for the period
+    or a span inside it (6t/2026 when the year's are not entered); the budgets
+    activities.report_budgets picks (a calendar-year budget counts, a first-half one inside the
+    year's is not added to it); the courses of any overlapping period held by the cut-off."""
+    start, cutoff = period.start, min(period.end, today)
     t = TTHC_FIGURES.c
     for agency_id, total in session.execute(
-        select(t.agency_id, t.total).where(
-            t.period_start == period.start, t.period_end == period.end
+        select(t.agency_id, t.total)
+        .where(t.period_start >= start, t.period_end <= period.end)
+        .order_by(t.agency_id, t.period_end, t.period_start)
+    ).tuples():
+        if agency_id in rows:
+            rows[agency_id].tthc_total = int(total)  # ordered: the latest span is read last
+    budgets: dict[uuid.UUID, list[IsoBudget]] = defaultdict(list)
+    for budget in session.exec(
+        orm_select(IsoBudget).where(
+            col(IsoBudget.period_start) <= cutoff, col(IsoBudget.period_end) >= start
         )
-    ).tuples():
-        if agency_id in rows:
-            rows[agency_id].tthc_total = int(total)
-    b = table_of(IsoBudget).c
-    for agency_id, allocated, spent, spent_rows in session.execute(
-        select(b.agency_id, func.sum(b.allocated), func.sum(b.spent), func.count(b.spent))
-        .where(b.period_start == period.start, b.period_end == period.end)
-        .group_by(b.agency_id)
-    ).tuples():
-        if agency_id in rows:
-            rows[agency_id].budget_allocated = int(allocated or 0)
-            rows[agency_id].budget_spent = int(spent) if spent_rows else None
+    ):
+        if budget.agency_id in rows:
+            budgets[budget.agency_id].append(budget)
+    for agency_id, found in budgets.items():
+        chosen = report_budgets(found, period)
+        spent = [b.spent for b in chosen if b.spent is not None]
+        rows[agency_id].budget_allocated = sum(b.allocated for b in chosen)
+        rows[agency_id].budget_spent = sum(spent) if spent else None
     c = table_of(TrainingCourse).c
     for agency_id, courses, persons in session.execute(
         select(c.agency_id, func.count(), func.sum(c.person_times))
-        .where(c.period_start == period.start, c.period_end == period.end)
+        .where(
+            c.period_start <= cutoff,
+            c.period_end >= start,
+            c.held_on >= start,
+            c.held_on <= cutoff,
+        )
         .group_by(c.agency_id)
     ).tuples():
         if agency_id in rows:

@@ -166,8 +166,11 @@ class ProvinceSummary:
         return [KIND_LABELS.get(k, k) for k in self.kinds]
 
 
-def _ratio(facts: Sequence[StepFact | None]) -> Ratio:
-    live = [f for f in facts if f is not None and f.status != WAIVED]
+def _ratio(facts: Sequence[StepFact | None], *, due_only: bool = False) -> Ratio:
+    """x/y of the facts, waived ones left out; with `due_only` also those neither done nor yet
+    due (an update due next January is not late yet, so not missed)."""
+    skip = (WAIVED, PENDING) if due_only else (WAIVED,)
+    live = [f for f in facts if f is not None and f.status not in skip]
     return Ratio(
         done=sum(f.done for f in live), total=len(live), on_time=sum(f.on_time for f in live)
     )
@@ -219,7 +222,7 @@ def province_summary(rows: Sequence[AgencyRow]) -> ProvinceSummary:
     )  # fmt: skip
     updates = _line(
         "updates", "Cập nhật quy trình theo văn bản mới đúng hạn (lượt)", rows, kinds,
-        lambda rs: _ratio([u for r in rs for u in r.updates]),
+        lambda rs: _ratio([u for r in rs for u in r.updates], due_only=True),
     )  # fmt: skip
     update_counts = {s: sum(r.count(s) for r in rows) for s in _STATUSES}
     findings = {sev: sum(r.findings[sev] for r in rows) for sev in SEVERITIES}

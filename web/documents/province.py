@@ -148,7 +148,10 @@ def _summary(session: Session, settings: Settings, today: date, year: int) -> Re
     def build() -> bytes:
         rule = _rule(settings)
         # Read once: the summary and its 7.2 scores count the same rows.
-        rows = province_rows(session=session, year=year, today=today, period=annual(year, rule))
+        rows = province_rows(
+            session=session, year=year, today=today, period=annual(year, rule),
+            overseer_code=settings.overseer_code,
+        )  # fmt: skip
         return province.province_summary_docx(
             session=session, unit_code=settings.overseer_code, year=year, today=today,
             province=settings.province_name,
@@ -164,7 +167,7 @@ def _phu_luc_ii(session: Session, settings: Settings, today: date, year: int, fm
     if fmt == "xlsx":
         data = _make(session, lambda: province.phu_luc_ii_xlsx(
             session=session, year=year, today=today, province=settings.province_name,
-            rule=_rule(settings),
+            rule=_rule(settings), overseer_code=settings.overseer_code,
         ))  # fmt: skip
         return _file(data, f"Phụ lục II năm {year}.xlsx", XLSX)
     data = _make(session, lambda: province.phu_luc_ii(
