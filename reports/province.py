@@ -222,7 +222,6 @@ def _letter_facts(
     return ids, stated, due
 
 
-
 def chasing_letter(
     *,
     session: Session,
@@ -453,7 +452,8 @@ def province_summary_docx(
                 "number": str(i),
                 "name": r.name,
                 "due": vn_date(r.due),
-                "received": vn_date(r.received_on) if r.received_on else "Chưa gửi",
+                # Receipt is what counts (a report sent but not yet received is not in hand).
+                "received": vn_date(r.received_on) if r.received_on else "Chưa nhận",
                 "days": vn_number(r.days_late),
             }
             for i, r in enumerate(s.late_reports, start=1)

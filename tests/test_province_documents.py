@@ -244,8 +244,8 @@ def test_the_summary_report_states_the_figures(session, summary_year) -> None:
     assert find_table(data, "TT") == [
         ["TT", "Cơ quan, đơn vị", "Hạn gửi", "Ngày nhận", "Số ngày chậm"],
         ["1", "Sở Công Thương", "20/11/2026", "25/11/2026", "5"],
-        ["2", "Trung tâm Dịch thuật và Dịch vụ đối ngoại", "20/11/2026", "Chưa gửi", "11"],
-        ["3", "UBND Phường Thành Sen", "20/11/2026", "Chưa gửi", "11"],
+        ["2", "Trung tâm Dịch thuật và Dịch vụ đối ngoại", "20/11/2026", "Chưa nhận", "11"],
+        ["3", "UBND Phường Thành Sen", "20/11/2026", "Chưa nhận", "11"],
     ]
     assert find_table(data, "Loại cơ quan")[1:] == [
         ["UBND tỉnh", "01", "0/1", "0"],

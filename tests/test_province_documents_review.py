@@ -54,7 +54,11 @@ def test_the_overseer_s_own_annual_report_is_not_counted(session, rules, settled
     assert not any("Sở Khoa học và Công nghệ" in line for line in s.shortcomings)
     text = docx_text(
         documents.province_summary_docx(
-            session=session, unit_code="SKHCN", year=YEAR, today=DAY, province="Hà Tĩnh",
+            session=session,
+            unit_code="SKHCN",
+            year=YEAR,
+            today=DAY,
+            province="Hà Tĩnh",
             score_distribution=[],
         )  # fmt: skip
     )
@@ -98,8 +102,12 @@ def test_a_letter_without_a_deadline_is_chased_against_the_calendar_s(
     letter = _letter(session, rules, kinds=["so"], due=None)
     text = docx_text(
         documents.chasing_letter(
-            session=session, unit_code="SKHCN", year=YEAR, today=date(2026, 11, 27),
-            province="Hà Tĩnh", letter=letter,
+            session=session,
+            unit_code="SKHCN",
+            year=YEAR,
+            today=date(2026, 11, 27),
+            province="Hà Tĩnh",
+            letter=letter,
         )  # fmt: skip
     )
     assert "đề nghị các cơ quan, đơn vị gửi báo cáo trước ngày 20/11/2026." in text
@@ -169,8 +177,14 @@ def test_the_summary_counts_figures_entered_for_another_span_as_the_agency_s_rep
 def test_the_xlsx_heading_writes_the_number_of_agencies_the_vietnamese_way(session) -> None:
     """5.000 agencies, not "5000"."""
     rows = [
-        AgencyRow(agency_id=uuid.uuid4(), code=f"X{i:04d}", name=f"UBND xã {i}", kind="ubnd_xa",
-                  level="xa", parent_code=None)  # fmt: skip
+        AgencyRow(
+            agency_id=uuid.uuid4(),
+            code=f"X{i:04d}",
+            name=f"UBND xã {i}",
+            kind="ubnd_xa",
+            level="xa",
+            parent_code=None,
+        )  # fmt: skip
         for i in range(1_234)
     ]
     data = documents.phu_luc_ii_xlsx(
