@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -48,6 +48,7 @@ from web import (
 from web.deps import Clock, LoginRequired
 from web.documents import agency as agency_documents, province as province_documents
 from web.headers import SecurityHeaders, swagger_csp
+from web.pages import has_control
 
 WEB_DIR = Path(__file__).resolve().parent
 # Swagger UI's bundle, stylesheet and icon, as the fastapi-offline package ships them.
@@ -86,6 +87,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+UNPRINTABLE = "Không có trang này: địa chỉ có ký tự điều khiển (không in được), xin kiểm tra lại."
+
+
+def printable_address(request: Request) -> None:
+    """Answer 404 to an address whose path or query holds a control character, before any lookup."""
+    # No code, number or name has one, and PostgreSQL refuses a NUL even as a query's parameter,
+    # so each lookup by such a value would have had to guard itself.
+    texts = [request.scope["path"], *request.query_params.keys(), *request.query_params.values()]
+    if any(has_control(text) for text in texts):
+        raise HTTPException(404, UNPRINTABLE)
+
+
 def settle_heap() -> None:
     """Move the objects alive after start-up out of the garbage collector's reach.
 
@@ -105,6 +118,7 @@ def create_app(settings: Settings, clock: Clock = utcnow) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # our own /api/docs below, on local files
         redoc_url=None,
+        dependencies=[Depends(printable_address)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, busy_timeout=settings.web_busy_timeout)
