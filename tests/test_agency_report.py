@@ -14,6 +14,7 @@ from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from cli.documents.files import REASONS
 from models import iso
 from models.calendar import RuleSet
 from models.cycles import find_step, mark_done
@@ -467,8 +468,14 @@ def test_the_cli_writes_the_files_and_says_what_is_wrong(cli, demo: None, tmp_pa
     assert bad.exit_code == 1 and "kỳ báo cáo «quy» không có" in bad.output
     nowhere = tmp_path / "khong-co" / "bao-cao.docx"
     failed = cli("report", "agency", "SNGV", "2021", "--out", str(nowhere))
-    assert failed.exit_code == 1 and "thư mục chứa tệp không tồn tại" in failed.output
+    assert failed.exit_code == 1 and "hãy tạo thư mục trước" in failed.output
     assert not nowhere.exists()
+    wrong = cli("report", "appendix", "SNGV", "2021", "--out", str(tmp_path / "phu-luc.docx"))
+    assert wrong.exit_code == 1 and "phải có đuôi .xlsx" in wrong.output
+    # The kernel refuses a file in /sys even to root (denied, or read-only): said in Vietnamese.
+    refused = cli("report", "agency", "SNGV", "2021", "--out", "/sys/bao-cao.docx")
+    assert refused.exit_code == 1 and "không ghi được tệp «/sys/bao-cao.docx»" in refused.output
+    assert any(reason in refused.output for reason in REASONS.values()), refused.output
 
 
 # --- the web ------------------------------------------------------------------------------------

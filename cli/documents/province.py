@@ -3,24 +3,21 @@ the provincial summary and Phụ lục II, each written to `--out` (.docx, or .x
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import Year, fail, parse_day, settings
-from cli.iso.common import Today, iso_rules, refusals, today_from
+from cli.documents.files import check_out, render, write
+from cli.iso.common import Today, iso_rules, today_from
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from reports.province import Signing
 
-T = TypeVar("T")
 Out = Annotated[Path, typer.Option("--out", help="The file to write (.docx).")]
 Number = Annotated[
     str | None,
@@ -30,40 +27,6 @@ On = Annotated[str | None, typer.Option("--on", help="The document's date (blank
 SignFor = Annotated[str, typer.Option("--sign-for", help='"KT. Giám đốc", or nothing.')]
 SignTitle = Annotated[str | None, typer.Option("--sign-title", help='"Phó Giám đốc"...')]
 Signer = Annotated[str | None, typer.Option("--signer", help="The signer's name.")]
-
-
-def _check_out(path: Path, suffixes: tuple[str, ...]) -> None:
-    """Refuse, before any work, an output of another type or in a folder that does not exist."""
-    if path.suffix.lower() not in suffixes:
-        fail(f"--out: tệp «{path}» phải có đuôi {' hoặc '.join(suffixes)}.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        fail(f"--out: thư mục «{folder}» không có; hãy tạo thư mục trước.")
-    if path.is_dir():
-        fail(f"--out: «{path}» là một thư mục, không phải tệp.")
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing: a temporary file in the same folder, then renamed."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".isocycle-", suffix=path.suffix)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        fail(f"--out: không ghi được tệp «{path}»: {exc.strerror or exc}.")
-    typer.echo(f"Đã ghi {path} ({len(data):,} byte).".replace(",", "."))
-
-
-def _render(make: Callable[[Session], T]) -> T:
-    from reports.document import DocumentError
-
-    with refusals() as session:
-        try:
-            return make(session)
-        except DocumentError as exc:
-            fail(str(exc))
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -95,7 +58,7 @@ def request_letter(
     from models.iso import reporting
     from reports import province
 
-    _check_out(out, (".docx",))
+    check_out(out, (".docx",))
     cfg, rules = settings(), iso_rules()
 
     def make(session: Session) -> bytes:
@@ -109,7 +72,7 @@ def request_letter(
             template_dir=cfg.report_template_dir,
         )
 
-    _write(out, _render(make))
+    write(out, render(make))
 
 
 def chase(
@@ -130,7 +93,7 @@ def chase(
     from models.iso import reporting
     from reports import province
 
-    _check_out(out, (".docx",))
+    check_out(out, (".docx",))
     cfg, day = settings(), today_from(today)
     issued_on, new_deadline = _day(on, "--on"), _day(by, "--by")
 
@@ -155,7 +118,7 @@ def chase(
             template_dir=cfg.report_template_dir,
         )
 
-    _write(out, _render(make))
+    write(out, render(make))
 
 
 def summary(
@@ -174,9 +137,9 @@ def summary(
     """Write the provincial summary report to UBND tỉnh (and its table as .xlsx)."""
     from reports import province
 
-    _check_out(out, (".docx",))
+    check_out(out, (".docx",))
     if xlsx is not None:
-        _check_out(xlsx, (".xlsx",))
+        check_out(xlsx, (".xlsx",))
     cfg, rules, day = settings(), iso_rules(), today_from(today)
     issued_on = _day(on, "--on")
 
@@ -212,10 +175,10 @@ def summary(
             )  # fmt: skip
         return document, table
 
-    document, table = _render(make)
-    _write(out, document)
+    document, table = render(make)
+    write(out, document)
     if xlsx is not None and table is not None:
-        _write(xlsx, table)
+        write(xlsx, table)
 
 
 def phu_luc_ii(
@@ -228,7 +191,7 @@ def phu_luc_ii(
     """Write Phụ lục II of QĐ 19/2014 for Bộ KH&CN: .docx by level, or .xlsx per agency."""
     from reports import province
 
-    _check_out(out, (".docx", ".xlsx"))
+    check_out(out, (".docx", ".xlsx"))
     cfg, rules, day = settings(), iso_rules(), today_from(today)
     issued_on = _day(on, "--on")
 
@@ -245,7 +208,7 @@ def phu_luc_ii(
             template_dir=cfg.report_template_dir,
         )  # fmt: skip
 
-    _write(out, _render(make))
+    write(out, render(make))
 
 
 def register(app: typer.Typer) -> None:
