@@ -407,7 +407,9 @@ def test_the_api_lets_the_agency_score_and_only_the_overseer_review(client, toke
     )
     # Sở KH&CN's secretary reads any agency and reviews; it does not self-score another's.
     assert client.get(url, headers=bearer(overseer)).status_code == 200
-    assert client.put(url, json=body, headers=bearer(overseer)).status_code == 403
+    refused = client.put(url, json=body, headers=bearer(overseer))
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Chỉ đơn vị (thư ký ISO) được ghi điểm này."
     done = client.put(url + "/review", json=review, headers=bearer(overseer))
     assert done.status_code == 200, done.text
     assert (done.json()["criteria"][1]["points"], done.json()["total_text"]) == (0.0, "0/5")

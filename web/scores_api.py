@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from models import iso
 from web.api import CodePath, _agency
 from web.deps import ApiViewer, NowDep, SessionDep, SettingsDep, local_day
 from web.iso.api_common import WRITE, Body, _refused
-from web.scores_pages import access, scheme_of
+from web.scores_pages import access, require_scoring, scheme_of
 
 router = APIRouter(prefix="/api/v1", tags=["scores"])
 
@@ -135,10 +135,7 @@ def _put(
     reviewing: bool,
 ) -> dict[str, Any]:  # fmt: skip
     agency = _agency(session, code)
-    can_score, can_review = access(session, settings, viewer, agency)
-    if not (can_review if reviewing else can_score):
-        who = "Sở KH&CN" if reviewing else "the agency"
-        raise HTTPException(403, f"only {who} may write these points for {code!r}")
+    require_scoring(session, settings, viewer, agency, reviewing)
     write = iso.review_scores if reviewing else iso.set_self_scores
     try:
         card = write(

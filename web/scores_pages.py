@@ -46,6 +46,16 @@ def access(
     return viewer.scope.can_write(agency.id), reviewer
 
 
+def require_scoring(
+    session: Session, settings: Settings, viewer: Viewer, agency: Agency, reviewing: bool
+) -> None:
+    """403 unless the viewer may write these points: the agency's self-score, or the review."""
+    can_score, can_review = access(session, settings, viewer, agency)
+    if not (can_review if reviewing else can_score):
+        who = "Sở KH&CN" if reviewing else "đơn vị (thư ký ISO)"
+        raise HTTPException(403, f"Chỉ {who} được ghi điểm này.")
+
+
 def _people(session: Session, actors: list[str]) -> dict[str, str]:
     """The full names of the signed-in users among the actors (web:NAME, api:NAME)."""
     logins = {a.partition(":")[2] for a in actors if a.partition(":")[0] in ("web", "api")}
@@ -143,10 +153,7 @@ def _submit(
     now: datetime,
 ) -> Response:
     agency = agency_or_404(session, code)
-    can_score, can_review = access(session, settings, viewer, agency)
-    if not (can_review if reviewing else can_score):
-        who = "Sở KH&CN" if reviewing else "đơn vị (thư ký ISO)"
-        raise HTTPException(403, f"Chỉ {who} được ghi điểm này.")
+    require_scoring(session, settings, viewer, agency, reviewing)
     try:
         scheme = scheme_of(settings, year)
         write = iso.review_scores if reviewing else iso.set_self_scores
