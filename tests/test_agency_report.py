@@ -440,7 +440,9 @@ def test_a_draft_is_kept_with_its_history_and_refused_whole(
 
 def test_one_pdf_conversion_has_the_pages_and_the_text(session: Session, demo: None) -> None:
     _sngv_draft(session)
-    text, pages = pdf_text(to_pdf(_report(session, "SNGV", 2021)))
+    # With the recorded score cards, as the CLI and the web make it.
+    cards = ar._score_cards(session, "SNGV", 2021, TODAY)
+    text, pages = pdf_text(to_pdf(_report(session, "SNGV", 2021, cards=cards)))
     # The report (3 pages or more) and one landscape page per appendix.
     assert pages >= 6
     squashed = " ".join(text.split())
@@ -451,6 +453,23 @@ def test_one_pdf_conversion_has_the_pages_and_the_text(session: Session, demo: N
     assert "Ngô Thị Hoài Nam" in squashed
     last = text.split("\f")[pages - 1] if "\f" in text else text
     assert "Phụ lục 1" in last
+    # NĐ 30: the signature block is never alone on its page; the closing sentence comes with it.
+    signed = next(page for page in text.split("\f") if "Nơi nhận" in page)
+    assert "Trên đây là báo cáo" in " ".join(signed.split())
+    # Phụ lục IA keeps to one page: its notes (each unit's, some 330 characters) have room.
+    heads = [" ".join(page.split()) for page in text.split("\f")]
+    ia = next(n for n, page in enumerate(heads) if "Phụ lục IA Kết quả chấm điểm" in page)
+    assert "Phụ lục IIA" in heads[ia + 1], heads[ia + 1][:200]
+
+
+def test_a_report_nobody_has_signed_yet_marks_the_signer_s_gaps(session: Session, demo) -> None:
+    """No draft: the signer's title and name are highlighted gaps, not a bare right column."""
+    text = docx_text(_report(session, "SCT", 2021))
+    assert "[chức vụ người ký]" in text and "[họ và tên người ký]" in text
+    _sngv_draft(session)
+    signed = docx_text(_report(session, "SNGV", 2021))
+    assert "PHÓ GIÁM ĐỐC" in signed and "Ngô Thị Hoài Nam" in signed
+    assert "[chức vụ người ký]" not in signed and "[họ và tên người ký]" not in signed
 
 
 def test_the_cli_writes_the_files_and_says_what_is_wrong(cli, demo: None, tmp_path) -> None:

@@ -8,8 +8,6 @@ template fixes the headings, their order and the tables, which is what a provinc
 from __future__ import annotations
 
 from docx.document import Document
-from docx.oxml import OxmlElement
-from docx.table import Table
 
 from reports.templates.build import (
     add_else,
@@ -143,7 +141,8 @@ def _annexes(doc: Document) -> None:
         ["TT", "Tên đơn vị", *heads, "Tổng điểm chấm cho tiêu chí 7.2", "Ghi chú"],
         [f"{{{{ r[{i}] }}}}" for i in range(10)],
         loop="r in ia_rows",
-        widths_mm=[12.0, 50.0, 24.0, 24.0, 24.0, 24.0, 24.0, 24.0, 26.0, 20.0],
+        # Each unit's note joins six criteria's (some 330 characters): it gets the room.
+        widths_mm=[10.0, 42.0, 19.0, 19.0, 19.0, 19.0, 19.0, 19.0, 22.0, 64.0],
         header_rows=[
             [
                 "TT",
@@ -229,13 +228,6 @@ def _annexes(doc: Document) -> None:
     )
 
 
-def _keep_together(table: Table) -> None:
-    """The signature block on one page: its row may not break across pages (w:cantSplit), so
-    the signer's name never lands a page below "KT. GIÁM ĐỐC"."""
-    for row in table.rows:
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-
-
 def build() -> Document:
     """The report: letterhead, title, căn cứ, sections I–VII, signature, then the annexes."""
     doc = new_document()
@@ -243,6 +235,6 @@ def build() -> Document:
     add_title(doc, "Báo cáo", "{{ subtitle }}")
     add_paragraph(doc, "{{ bases }}")
     _body(doc)
-    _keep_together(add_signature(doc))
+    add_signature(doc)
     _annexes(doc)
     return doc

@@ -381,9 +381,13 @@ def _tidy(cell: _Cell) -> None:
 
 
 def add_signature(doc: Document) -> Table:
-    """ "Nơi nhận:" (bold italic 12, list 11) on the left, the signer's block on the right."""
+    """ "Nơi nhận:" (bold italic 12, list 11) on the left, the signer's block on the right, on one
+    page with the paragraph before it; a title or name not given is a highlighted gap."""
+    _keep_with_what_follows(doc)
     table: Table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # The row never breaks across pages: the name stays under "KT. GIÁM ĐỐC".
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _widths(table, [80.0, 85.0])
     recipients, signer = table.cell(0, 0), table.cell(0, 1)
     for cell in (recipients, signer):
@@ -393,15 +397,40 @@ def add_signature(doc: Document) -> Table:
     _para(recipients, "{{ line }}", size=11)
     add_tag(recipients, "endfor")
     _para(recipients, "{{ archive_line }}", size=11)
-    center = WD_ALIGN_PARAGRAPH.CENTER
     add_tag(signer, "if sign_for")
-    _para(signer, "{{ sign_for }}", bold=True, size=14, align=center)
+    _para(signer, "{{ sign_for }}", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
     add_tag(signer, "endif")
-    _para(signer, "{{ sign_title }}", bold=True, size=14, align=center)
+    _given_or_gap(signer, "sign_title", "chức vụ người ký")
     for _ in range(4):
         _para(signer, "", size=14)
-    _para(signer, "{{ signer }}", bold=True, size=14, align=center)
+    _given_or_gap(signer, "signer", "họ và tên người ký")
     return table
+
+
+def _given_or_gap(cell: _Cell, var: str, hint: str) -> None:
+    """`var` in bold 14, centred; when it is empty a highlighted "[hint]" the office fills in."""
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    add_tag(cell, f"if {var}")
+    _para(cell, f"{{{{ {var} }}}}", bold=True, size=14, align=center)
+    add_tag(cell, "else")
+    run = _para(cell, align=center).add_run(f"[{hint}]")
+    run.italic, run.font.size = True, Pt(13)
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    add_tag(cell, "endif")
+
+
+def _keep_with_what_follows(doc: Document) -> None:
+    """Keep the body's last paragraph (not a template tag) with what comes next: NĐ 30's
+    signature page never holds the signature alone."""
+    for element in reversed(list(doc.element.body)):
+        if element.tag == qn("w:tbl"):
+            return  # a table ends the body: it is not pulled along
+        if element.tag == qn("w:p"):
+            paragraph = Paragraph(element, doc)
+            if paragraph.text.startswith("{%p") or not paragraph.text.strip():
+                continue
+            paragraph.paragraph_format.keep_with_next = True
+            return
 
 
 def add_landscape_annex(doc: Document, title: str, subtitle: str) -> Section:
