@@ -86,6 +86,25 @@ def place_of(agency: Agency, province: str) -> str:
     return province
 
 
+PEOPLE_S_COMMITTEE = "ỦY BAN NHÂN DÂN"
+
+
+def issuer_name(name: str) -> str:
+    """The issuing agency's name in capitals and in full: NĐ 30 lets only the parent body be
+    abbreviated, so "UBND xã Thuận Lộc" issues as "ỦY BAN NHÂN DÂN XÃ THUẬN LỘC"."""
+    upper = " ".join(name.split()).upper()
+    if upper.startswith("UBND "):
+        return f"{PEOPLE_S_COMMITTEE} {upper[5:]}"
+    return upper
+
+
+def issuer_lines(issuer: str) -> list[str]:
+    """The issuer as the letterhead sets it: "ỦY BAN NHÂN DÂN" over "XÃ THUẬN LỘC", others whole."""
+    if issuer.startswith(PEOPLE_S_COMMITTEE + " "):
+        return [PEOPLE_S_COMMITTEE, issuer[len(PEOPLE_S_COMMITTEE) + 1 :]]
+    return [issuer]
+
+
 def letterhead(
     session: Session,
     agency: Agency,
@@ -100,7 +119,7 @@ def letterhead(
     parent = session.get(Agency, agency.parent_id) if agency.parent_id else None
     return Letterhead(
         parent_body=parent.name.upper() if parent is not None else "",
-        issuer=agency.name.upper(),
+        issuer=issuer_name(agency.name),
         number=number,
         place=place_of(agency, province),
         issued_on=issued_on,
@@ -110,11 +129,12 @@ def letterhead(
     )
 
 
-def letterhead_context(lh: Letterhead) -> dict[str, str]:
+def letterhead_context(lh: Letterhead) -> dict[str, Any]:
     """The template variables of the letterhead."""
     return {
         "parent_body": lh.parent_body,
         "issuer": lh.issuer,
+        "issuer_lines": issuer_lines(lh.issuer),
         "number_line": number_line(lh),
         "date_line": date_line(lh.place, lh.issued_on, lh.year),
     }

@@ -80,8 +80,12 @@ def assert_nd30(
     head = doc.tables[0]
     assert len(head.columns) == 2 and len(head.rows) == 2
     left = [p for p in head.cell(0, 0).paragraphs if p.text.strip()]
-    assert [p.text for p in left] == [t for t in (parent_body, issuer) if t]
-    assert _bold(left[-1]), "the issuing agency's name is bold"
+    if parent_body:
+        assert left[0].text == parent_body and not _bold(left[0])
+        left = left[1:]
+    # The issuer, bold, on one line or two ("ỦY BAN NHÂN DÂN" over "XÃ THUẬN LỘC").
+    assert " ".join(p.text for p in left) == issuer
+    assert all(_bold(p) for p in left), "the issuing agency's name is bold"
     assert _has_bottom_rule(head.cell(0, 0).paragraphs[-1]), "a rule under the issuer"
     right = [p for p in head.cell(0, 1).paragraphs if p.text.strip()]
     assert right[0].text == QUOC_HIEU and _bold(right[0]) and right[0].text.isupper()

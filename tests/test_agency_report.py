@@ -278,7 +278,7 @@ def test_thuan_loc_2022_phu_luc_1_row(session: Session, demo: None) -> None:
         date_line="Thuận Lộc, ngày\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0tháng\u00a0\u00a0\u00a0\u00a0"
         "\u00a0\u00a0năm 2022",
         parent_body="UBND THỊ XÃ HỒNG LĨNH",
-        issuer="UBND XÃ THUẬN LỘC",
+        issuer="ỦY BAN NHÂN DÂN XÃ THUẬN LỘC",
     )
     text = docx_text(data)
     assert "Công văn số 1671/UBND-KT ngày 21/10/2022 của UBND thị xã Hồng Lĩnh" in text

@@ -62,6 +62,7 @@ def test_letterhead_from_the_agencies(session: Session, province: Path) -> None:
     assert document.letterhead_context(head) == {
         "parent_body": "UBND TỈNH HÀ TĨNH",
         "issuer": "SỞ NGOẠI VỤ",
+        "issuer_lines": ["SỞ NGOẠI VỤ"],
         "number_line": "Số: 05/BC-SNgV",
         "date_line": "Hà Tĩnh, ngày 05 tháng 02 năm 2026",
     }
@@ -70,6 +71,8 @@ def test_letterhead_from_the_agencies(session: Session, province: Path) -> None:
         session, ward, doc_kind="BC", number=None, issued_on=date(2026, 3, 9), province="Hà Tĩnh"
     )
     context = document.letterhead_context(ward_head)
+    # The ward issues in full; only a parent body may be written "UBND".
+    assert context["issuer_lines"] == ["ỦY BAN NHÂN DÂN", "PHƯỜNG THÀNH SEN"]
     assert context["date_line"] == "Thành Sen, ngày 09 tháng 3 năm 2026"
     assert context["number_line"].endswith("/BC-UBND")
 

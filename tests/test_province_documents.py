@@ -373,7 +373,7 @@ def test_phu_luc_ii_as_docx_is_by_level(session, summary_year) -> None:
                                province="Hà Tĩnh", number="20/BC-UBND", issued_on=SUMMARY_DAY)  # fmt: skip
     assert_nd30(
         data, number_line="Số: 20/BC-UBND", date_line="Hà Tĩnh, ngày 01 tháng 12 năm 2026",
-        parent_body="", issuer="UBND TỈNH HÀ TĨNH",
+        parent_body="", issuer="ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH",
     )  # fmt: skip
     rows = find_table(data, "Cấp")
     assert rows[1:] == [

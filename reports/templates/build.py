@@ -175,8 +175,13 @@ def add_letterhead(doc: Document, *, with_subject: bool = False) -> Table:
         _first_cell_paragraph(cell)
     center = WD_ALIGN_PARAGRAPH.CENTER
     # NĐ 30: 12–13 pt; 12 keeps "SỞ KHOA HỌC VÀ CÔNG NGHỆ" on one line.
+    # No parent body (UBND tỉnh): the issuer stands level with the Quốc hiệu, not a line below.
+    add_tag(issuer, "if parent_body")
     _para(issuer, "{{ parent_body }}", size=12, align=center)
-    _para(issuer, "{{ issuer }}", bold=True, size=12, align=center)
+    add_tag(issuer, "endif")
+    add_tag(issuer, "for line in issuer_lines")
+    _para(issuer, "{{ line }}", bold=True, size=12, align=center)
+    add_tag(issuer, "endfor")
     _rule(issuer, width_mm=20, cell_mm=left_mm)
     # NĐ 30 sets the Quốc hiệu in 12–13 pt; 12 keeps it on one line beside a long agency name.
     _para(nation, QUOC_HIEU, bold=True, size=12, align=center)
