@@ -93,8 +93,10 @@ def issuer_name(name: str) -> str:
     """The issuing agency's name in capitals and in full: NĐ 30 lets only the parent body be
     abbreviated, so "UBND xã Thuận Lộc" issues as "ỦY BAN NHÂN DÂN XÃ THUẬN LỘC"."""
     upper = " ".join(name.split()).upper()
-    if upper.startswith("UBND "):
-        return f"{PEOPLE_S_COMMITTEE} {upper[5:]}"
+    # "Uỷ" is the older placing of the tone mark, still common in stored names.
+    for short in ("UBND ", "UỶ BAN NHÂN DÂN ", PEOPLE_S_COMMITTEE + " "):
+        if upper.startswith(short):
+            return f"{PEOPLE_S_COMMITTEE} {upper[len(short) :]}"
     return upper
 
 

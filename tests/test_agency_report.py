@@ -5,7 +5,11 @@ layout, a PDF conversion, the command line and who may download."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +18,7 @@ from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from cli.documents.files import REASONS
+from cli.documents import files
 from models import iso
 from models.calendar import RuleSet
 from models.cycles import find_step, mark_done
@@ -491,10 +495,32 @@ def test_the_cli_writes_the_files_and_says_what_is_wrong(cli, demo: None, tmp_pa
     assert not nowhere.exists()
     wrong = cli("report", "appendix", "SNGV", "2021", "--out", str(tmp_path / "phu-luc.docx"))
     assert wrong.exit_code == 1 and "phải có đuôi .xlsx" in wrong.output
-    # The kernel refuses a file in /sys even to root (denied, or read-only): said in Vietnamese.
-    refused = cli("report", "agency", "SNGV", "2021", "--out", "/sys/bao-cao.docx")
-    assert refused.exit_code == 1 and "không ghi được tệp «/sys/bao-cao.docx»" in refused.output
-    assert any(reason in refused.output for reason in REASONS.values()), refused.output
+    # The file has the mode any new file gets (mkstemp alone would leave it 0600, owner only).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    # A comma in the name stays a comma; only the byte count is written "42.604".
+    comma = cli("report", "agency", "SNGV", "2021", "--out", "bao-cao,2021.docx")
+    assert re.search(r"Đã ghi bao-cao,2021\.docx \(\d+\.\d{3} byte\)\.", comma.output)
+
+
+def test_the_cli_says_why_a_file_cannot_be_written_in_vietnamese(
+    cli, demo: None, monkeypatch
+) -> None:
+    """The system's reason (English) is never shown: a refused write says it in Vietnamese."""
+    for code, reason in (
+        (errno.EACCES, "không có quyền ghi vào đó"),
+        (errno.ENOSPC, "ổ đĩa đã đầy"),
+    ):
+
+        def refuse(*args, code=code, **kwargs):
+            raise OSError(code, os.strerror(code))
+
+        monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+        refused = cli("report", "agency", "SNGV", "2021", "--out", "bao-cao.docx")
+        assert refused.exit_code == 1
+        assert f"không ghi được tệp «bao-cao.docx»: {reason}." in refused.output
+        assert os.strerror(code) not in refused.output
 
 
 # --- the web ------------------------------------------------------------------------------------

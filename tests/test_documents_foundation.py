@@ -73,6 +73,14 @@ def test_letterhead_from_the_agencies(session: Session, province: Path) -> None:
     context = document.letterhead_context(ward_head)
     # The ward issues in full; only a parent body may be written "UBND".
     assert context["issuer_lines"] == ["ỦY BAN NHÂN DÂN", "PHƯỜNG THÀNH SEN"]
+    # The older "Uỷ" and a full name split the same way.
+    for name in (
+        "Uỷ ban nhân dân xã Thuận Lộc",
+        "Ủy ban nhân dân  xã Thuận Lộc",
+        "UBND xã Thuận Lộc",
+    ):
+        lines = document.issuer_lines(document.issuer_name(name))
+        assert lines == ["ỦY BAN NHÂN DÂN", "XÃ THUẬN LỘC"], name
     assert context["date_line"] == "Thành Sen, ngày 09 tháng 3 năm 2026"
     assert context["number_line"].endswith("/BC-UBND")
 

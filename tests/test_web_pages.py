@@ -379,6 +379,14 @@ def test_it_answers_odd_urls_without_a_server_error(client, tokens, path, status
     assert client.get(path).status_code == status
 
 
+def test_a_search_pasted_with_a_tab_still_finds_the_agency(client, tokens):
+    """Only a NUL in a query is refused: a tab pasted from a spreadsheet is white space."""
+    login(client, "admin")
+    found = client.get("/dashboard?year=2026&q=SNGV%09")
+    assert found.status_code == 200 and 'data-agency="SNGV"' in found.text
+    assert client.get("/dashboard?year=2026&q=SN%00GV").status_code == 404
+
+
 def test_it_survives_a_nul_in_the_login_form(client, tokens):
     response = login(client, "ad\x00min", "x\x00y")
     assert response.status_code == 401

@@ -91,12 +91,17 @@ UNPRINTABLE = "Không có trang này: địa chỉ có ký tự điều khiển 
 
 
 def printable_address(request: Request) -> None:
-    """Answer 404 to an address whose path or query holds a control character, before any lookup."""
-    # No code, number or name has one, and PostgreSQL refuses a NUL even as a query's parameter,
-    # so each lookup by such a value would have had to guard itself.
-    texts = [request.scope["path"], *request.query_params.keys(), *request.query_params.values()]
-    if any(has_control(text) for text in texts):
+    """Answer 404 to a path with a control character, or a query with a NUL, before any lookup."""
+    # No code, number or name has either, and PostgreSQL refuses a NUL even as a query's
+    # parameter, so each lookup would otherwise have to guard itself. A tab pasted into the
+    # search box is only white space, and is let through.
+    query = [*request.query_params.keys(), *request.query_params.values()]
+    if has_control(request.scope["path"]) or any(_unstorable(text) for text in query):
         raise HTTPException(404, UNPRINTABLE)
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def settle_heap() -> None:

@@ -62,6 +62,8 @@ def write(path: Path, data: bytes) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".isocycle-", suffix=path.suffix)
+        # mkstemp makes the file private (0600): give it the mode any new file would have.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -71,4 +73,11 @@ def write(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
         reason = REASONS.get(exc.errno or 0, "lỗi hệ thống khi ghi tệp")
         fail(f"--out: không ghi được tệp «{path}»: {reason}.")
-    typer.echo(f"Đã ghi {path} ({len(data):,} byte).".replace(",", "."))
+    size = f"{len(data):,}".replace(",", ".")
+    typer.echo(f"Đã ghi {path} ({size} byte).")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
