@@ -21,6 +21,7 @@ from flows.schedules import MISFIRE_GRACE_SECONDS, Scheduler, last_tick, schedul
 from models import jobs as job_runs
 from models.jobs import FAILED, JOB_RUN, OK, JobState, is_stale
 from models.reminders import DELIVERY, PolicyError
+from tests.calendars import working_today
 from web.app import create_app
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -187,7 +188,11 @@ def test_a_failed_job_is_retried_within_minutes_not_at_the_next_tick(
     day's 07:30 tick. Here the policy file is broken at start and mended a moment later."""
     policy = tmp_path / "policy.toml"
     policy.write_text(DEFAULT_REMINDER_POLICY.read_text("utf-8"), encoding="utf-8")
-    cfg = settings.model_copy(update={"reminder_policy_file": policy})
+    # Today a working day whatever day the suite runs on: on a day off the pass is skipped
+    # (it succeeds without reading the policy), and there would be nothing to retry.
+    cfg = settings.model_copy(
+        update={"reminder_policy_file": policy, "calendar_file": working_today(tmp_path)}
+    )
     # Instead of 1, 2, 5 ... minutes, the test waits 0.1, 0.2, 0.5 ... seconds.
     scheduler = Scheduler(
         cfg, engine, holder="test:1", retry_delay=lambda n: job_runs.retry_delay(n) / 600

@@ -15,17 +15,16 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from config.settings import DEFAULT_CALENDAR
 from models import lease
 from models.jobs import JOB_RUN, OK
 from models.reminders import DELIVERY, SENDING, decide_reminders, load_policy
+from tests.calendars import working_today
 from tests.smtp_sink import Sink, free_port
 from tests.test_reminders import OCT_27, at
 
@@ -112,19 +111,6 @@ class Serve:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
-
-
-def working_today(tmp_path: Path) -> Path:
-    """The default calendar with today (and tomorrow) made working days, so the scheduled
-    passes, which skip days off, run whatever day the suite runs on."""
-    today = datetime.now().date()
-    days = ", ".join(f'"{date.fromordinal(today.toordinal() + n)}"' for n in (-1, 0, 1))
-    text = DEFAULT_CALENDAR.read_text(encoding="utf-8")
-    path = tmp_path / "calendar.toml"
-    path.write_text(
-        text.replace("extra_working_days = []", f"extra_working_days = [{days}]"), "utf-8"
-    )
-    return path
 
 
 @pytest.fixture
