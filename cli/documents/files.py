@@ -73,8 +73,9 @@ def write(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
         reason = REASONS.get(exc.errno or 0, "lỗi hệ thống khi ghi tệp")
         fail(f"--out: không ghi được tệp «{path}»: {reason}.")
-    size = f"{len(data):,}".replace(",", ".")
-    typer.echo(f"Đã ghi {path} ({size} byte).")
+    from models.vn_format import vn_number
+
+    typer.echo(f"Đã ghi {path} ({vn_number(len(data))} byte).")
 
 
 def _umask() -> int:
