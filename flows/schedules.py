@@ -165,6 +165,10 @@ class Scheduler:
             executor="lease",
             coalesce=True,
             max_instances=1,
+            # A look that comes late (a loaded machine woke the thread seconds after it was
+            # due) is still made: with APScheduler's 1 s default it was dropped, and a standby
+            # waited a whole interval more to take over.
+            misfire_grace_time=None,
         )
         self.keep_lease()
         self._aps.start()

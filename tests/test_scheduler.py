@@ -17,10 +17,11 @@ from sqlmodel import Session
 
 from config.settings import DEFAULT_REMINDER_POLICY
 from flows import jobs
-from flows.schedules import MISFIRE_GRACE_SECONDS, Scheduler, last_tick, schedules
-from models import jobs as job_runs
+from flows.schedules import LEASE_JOB, MISFIRE_GRACE_SECONDS, Scheduler, last_tick, schedules
+from models import jobs as job_runs, lease
 from models.jobs import FAILED, JOB_RUN, OK, JobState, is_stale
 from models.reminders import DELIVERY, PolicyError
+from models.tables import utcnow
 from tests.calendars import working_today
 from web.app import create_app
 
@@ -89,6 +90,25 @@ def test_it_runs_every_job_at_start_opening_the_year_first_with_safe_options(
     session.expire_all()
     order = session.execute(select(JOB_RUN.c.job).order_by(JOB_RUN.c.started_at)).scalars().all()
     assert order == ["open-cycle", "send-reminders", "deliver-outbox", "overseer-digest"]
+
+
+def test_a_standby_whose_look_comes_late_still_looks(session, settings, engine):
+    """Found in CI on a loaded machine: the scheduler thread woke 10 s after a standby's look
+    was due, APScheduler dropped the look as missed (1 s grace), and the standby took over 75 s
+    later than it could have. A look that comes late must still be made."""
+    assert lease.acquire(
+        session=session, name=lease.SCHEDULER, holder="other:1", now=utcnow(), ttl=timedelta(1)
+    )
+    # The default 5-minute lease: the standby looks every 75 s, far beyond this test's wait.
+    standby = Scheduler(settings, engine, holder="test:1")
+    assert not standby.start()
+    try:
+        lease.release(session=session, name=lease.SCHEDULER, holder="other:1")
+        # What a thread that wakes late sees: the look was due 10 s ago.
+        standby._aps.modify_job(LEASE_JOB, next_run_time=utcnow() - timedelta(seconds=10))
+        wait_until(lambda: standby.active, deadline=30.0)
+    finally:
+        assert standby.shutdown()
 
 
 # --- the stale rule ----------------------------------------------------------------------
