@@ -137,6 +137,9 @@ class Scheduler:
         self.clock = clock
         self.ttl = timedelta(seconds=settings.scheduler_lease_seconds)
         self.stop = threading.Event()
+        # Held while the lease is read or written: shutdown gives it back only after a look in
+        # flight has finished, or that look would take it again for a process that has stopped.
+        self._lease_lock = threading.Lock()
         self.active = False
         self._standby_told = False
         self._held_until: datetime | None = None
@@ -176,6 +179,11 @@ class Scheduler:
 
     def keep_lease(self) -> None:
         """Take or renew the lease; start the jobs on winning it, pause them on losing it."""
+        with self._lease_lock:
+            if not self.stop.is_set():
+                self._look()
+
+    def _look(self) -> None:
         now = self.clock()
         try:
             with Session(self.engine) as session:
@@ -247,6 +255,11 @@ class Scheduler:
         """Run one job now; on failure, record it and schedule a retry within minutes."""
         if not self.active or self.stop.is_set():
             return
+        if self._held_until is None or self.clock() >= self._held_until:
+            # The lease thread was starved past the lease's end (a loaded machine): another
+            # process may hold it now, so run nothing until a look has renewed it.
+            log.error("job %s not run: the scheduler lease has not been renewed in time", job_id)
+            return
         s = self._schedules[job_id]
         self._idle.clear()
         try:
@@ -305,11 +318,12 @@ class Scheduler:
         self.stop.set()
         self._aps.shutdown(wait=False)
         finished = self._idle.wait(wait_seconds)
-        try:
-            with Session(self.engine) as session:
-                lease.release(session=session, name=lease.SCHEDULER, holder=self.holder)
-        except Exception:
-            log.exception("cannot give the scheduler lease back; it expires by itself")
+        with self._lease_lock:
+            try:
+                with Session(self.engine) as session:
+                    lease.release(session=session, name=lease.SCHEDULER, holder=self.holder)
+            except Exception:
+                log.exception("cannot give the scheduler lease back; it expires by itself")
         return finished
 
 

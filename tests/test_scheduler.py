@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,8 +100,9 @@ def test_a_standby_whose_look_comes_late_still_looks(session, settings, engine):
     assert lease.acquire(
         session=session, name=lease.SCHEDULER, holder="other:1", now=utcnow(), ttl=timedelta(1)
     )
-    # The default 5-minute lease: the standby looks every 75 s, far beyond this test's wait.
-    standby = Scheduler(settings, engine, holder="test:1")
+    # A 5-minute lease: the standby looks every 75 s, far beyond this test's wait.
+    cfg = settings.model_copy(update={"scheduler_lease_seconds": 300.0})
+    standby = Scheduler(cfg, engine, holder="test:1")
     assert not standby.start()
     try:
         lease.release(session=session, name=lease.SCHEDULER, holder="other:1")
@@ -108,7 +110,68 @@ def test_a_standby_whose_look_comes_late_still_looks(session, settings, engine):
         standby._aps.modify_job(LEASE_JOB, next_run_time=utcnow() - timedelta(seconds=10))
         wait_until(lambda: standby.active, deadline=30.0)
     finally:
-        assert standby.shutdown()
+        standby.shutdown(wait_seconds=60)
+
+
+class HeldLook(Scheduler):
+    """A scheduler whose next look at the lease, once armed, waits in mid-flight for `go`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.armed = threading.Event()
+        self.in_flight = threading.Event()
+        self.go = threading.Event()
+        self.looked = threading.Event()
+        super().__init__(*args, clock=self.held_clock, **kwargs)
+
+    def held_clock(self) -> datetime:
+        if self.armed.is_set():
+            self.armed.clear()
+            self.in_flight.set()
+            self.go.wait(60)
+        return utcnow()
+
+    def keep_lease(self) -> None:
+        super().keep_lease()
+        if self.go.is_set():
+            self.looked.set()
+
+
+def test_a_look_in_flight_at_shutdown_does_not_take_the_lease_back(session, settings, engine):
+    """Found in review: a look already running when the process stopped renewed the lease after
+    shutdown had given it back, and the stopped process held it for a whole lease period."""
+    scheduler = HeldLook(settings, engine, holder="test:1")
+    assert scheduler.start()
+    wait_until(lambda: all(runs(session, s.job_id) for s in schedules(settings)))
+    scheduler.armed.set()
+    scheduler._aps.modify_job(LEASE_JOB, next_run_time=utcnow())
+    assert scheduler.in_flight.wait(30)
+    stopping = threading.Thread(target=scheduler.shutdown)
+    stopping.start()
+    stopping.join(2)  # long enough to give the lease back, if nothing holds it up
+    scheduler.go.set()
+    stopping.join(30)
+    assert scheduler.looked.wait(30)
+    assert lease.current(session=session, name=lease.SCHEDULER) is None
+
+
+def test_a_job_is_not_run_once_the_lease_may_have_passed_to_another_process(
+    session, settings, engine
+):
+    """A lease thread starved past the lease's end: another process may have taken over, so a
+    job due now waits for a look to renew the lease rather than run twice."""
+    ahead = timedelta(0)
+    scheduler = Scheduler(settings, engine, holder="test:1", clock=lambda: utcnow() + ahead)
+    assert scheduler.start()
+    try:
+        wait_until(lambda: all(runs(session, s.job_id) for s in schedules(settings)))
+        ahead = timedelta(seconds=settings.scheduler_lease_seconds + 1)
+        scheduler.run("open-cycle")
+        assert len(runs(session, "open-cycle")) == 1
+        ahead = timedelta(0)
+        scheduler.run("open-cycle")
+        assert len(runs(session, "open-cycle")) == 2
+    finally:
+        scheduler.shutdown(wait_seconds=60)
 
 
 # --- the stale rule ----------------------------------------------------------------------
