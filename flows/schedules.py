@@ -255,10 +255,7 @@ class Scheduler:
         """Run one job now; on failure, record it and schedule a retry within minutes."""
         if not self.active or self.stop.is_set():
             return
-        if self._held_until is None or self.clock() >= self._held_until:
-            # The lease thread was starved past the lease's end (a loaded machine): another
-            # process may hold it now, so run nothing until a look has renewed it.
-            log.error("job %s not run: the scheduler lease has not been renewed in time", job_id)
+        if not self._lease_is_ours():
             return
         s = self._schedules[job_id]
         self._idle.clear()
@@ -277,6 +274,18 @@ class Scheduler:
         finally:
             self._idle.set()
         log.info("%s: %s", job_id, result)
+
+    def _lease_is_ours(self) -> bool:
+        """True if this process surely holds the lease now, looking again if it may have run out."""
+        if self._held_until is not None and self.clock() < self._held_until:
+            return True
+        # The lease thread was starved past the lease's end (a loaded machine), and another
+        # process may hold it now: look here, and run the job only if the lease is still ours.
+        self.keep_lease()
+        held = self.active and self._held_until is not None and self.clock() < self._held_until
+        if not held:
+            log.error("a job was not run: the scheduler lease is no longer this process's")
+        return held
 
     def _schedule_retry(self, s: Schedule, exc: Exception) -> None:
         if self.stop.is_set():

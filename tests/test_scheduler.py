@@ -154,22 +154,29 @@ def test_a_look_in_flight_at_shutdown_does_not_take_the_lease_back(session, sett
     assert lease.current(session=session, name=lease.SCHEDULER) is None
 
 
-def test_a_job_is_not_run_once_the_lease_may_have_passed_to_another_process(
+def test_a_job_runs_only_if_the_lease_is_still_ours_after_the_lease_thread_starved(
     session, settings, engine
 ):
-    """A lease thread starved past the lease's end: another process may have taken over, so a
-    job due now waits for a look to renew the lease rather than run twice."""
+    """A lease thread starved past the lease's end: a job due now looks at the lease itself.
+    If nobody took it, the job renews it and runs; if another process did, it runs nothing."""
     ahead = timedelta(0)
     scheduler = Scheduler(settings, engine, holder="test:1", clock=lambda: utcnow() + ahead)
     assert scheduler.start()
     try:
         wait_until(lambda: all(runs(session, s.job_id) for s in schedules(settings)))
-        ahead = timedelta(seconds=settings.scheduler_lease_seconds + 1)
-        scheduler.run("open-cycle")
-        assert len(runs(session, "open-cycle")) == 1
-        ahead = timedelta(0)
+        ttl = timedelta(seconds=settings.scheduler_lease_seconds)
+        ahead = ttl + timedelta(seconds=1)
         scheduler.run("open-cycle")
         assert len(runs(session, "open-cycle")) == 2
+        assert lease.holder_of(session=session, name=lease.SCHEDULER) == "test:1"
+
+        ahead = 2 * ttl + timedelta(seconds=2)
+        assert lease.acquire(
+            session=session, name=lease.SCHEDULER, holder="other:2", now=utcnow() + ahead, ttl=ttl
+        )
+        scheduler.run("open-cycle")
+        assert len(runs(session, "open-cycle")) == 2
+        assert not scheduler.active and scheduler.jobs() == []
     finally:
         scheduler.shutdown(wait_seconds=60)
 
