@@ -143,6 +143,7 @@ class Scheduler:
         self.active = False
         self._standby_told = False
         self._held_until: datetime | None = None
+        self._activations = 0  # how many times this process has won the lease
         # Set while no job runs: shutdown waits on it for a pass to stop between two e-mails.
         self._idle = threading.Event()
         self._idle.set()
@@ -239,6 +240,7 @@ class Scheduler:
                 **extra,
             )
         self.active = True
+        self._activations += 1
         self.announce(f"Tiến trình này chạy lịch nhắc việc (scheduler active: {self.holder}).")
         for job in self._aps.get_jobs():
             if job.id in self._schedules:
@@ -253,38 +255,44 @@ class Scheduler:
 
     def run(self, job_id: str, retry: bool = False) -> None:
         """Run one job now; on failure, record it and schedule a retry within minutes."""
-        if not self.active or self.stop.is_set():
-            return
-        if not self._lease_is_ours():
-            return
         s = self._schedules[job_id]
+        # Busy from the first check on: shutdown sets `stop` and then waits for idle, so a job
+        # either sees the stop or is waited for, never runs after the lease was given back.
         self._idle.clear()
         try:
-            result, _ = jobs.run_recorded(
-                s.flow_name,
-                self.settings,
-                runner=f"serve {self.holder}",
-                stop=self.stop,
-                **dict(s.parameters),
-            )
-        except Exception as exc:
-            log.exception("job %s failed", job_id)
-            self._schedule_retry(s, exc)
-            return
+            if not self.active or self.stop.is_set() or not self._lease_is_ours(job_id):
+                return
+            try:
+                result, _ = jobs.run_recorded(
+                    s.flow_name,
+                    self.settings,
+                    runner=f"serve {self.holder}",
+                    stop=self.stop,
+                    **dict(s.parameters),
+                )
+            except Exception as exc:
+                log.exception("job %s failed", job_id)
+                self._schedule_retry(s, exc)
+                return
         finally:
             self._idle.set()
         log.info("%s: %s", job_id, result)
 
-    def _lease_is_ours(self) -> bool:
+    def _lease_is_ours(self, job_id: str) -> bool:
         """True if this process surely holds the lease now, looking again if it may have run out."""
         if self._held_until is not None and self.clock() < self._held_until:
             return True
         # The lease thread was starved past the lease's end (a loaded machine), and another
         # process may hold it now: look here, and run the job only if the lease is still ours.
+        activations = self._activations
         self.keep_lease()
+        if self.stop.is_set() or self._activations != activations:
+            # Stopping; or the lease was lost and won again, and the catch-up run just queued
+            # does this job's work.
+            return False
         held = self.active and self._held_until is not None and self.clock() < self._held_until
         if not held:
-            log.error("a job was not run: the scheduler lease is no longer this process's")
+            log.error("job %s not run: cannot confirm this process holds the lease", job_id)
         return held
 
     def _schedule_retry(self, s: Schedule, exc: Exception) -> None:

@@ -20,7 +20,7 @@ from config.settings import DEFAULT_REMINDER_POLICY
 from flows import jobs
 from flows.schedules import LEASE_JOB, MISFIRE_GRACE_SECONDS, Scheduler, last_tick, schedules
 from models import jobs as job_runs, lease
-from models.jobs import FAILED, JOB_RUN, OK, JobState, is_stale
+from models.jobs import FAILED, JOB_RUN, OK, RUNNING, JobState, is_stale
 from models.reminders import DELIVERY, PolicyError
 from models.tables import utcnow
 from tests.calendars import working_today
@@ -114,24 +114,23 @@ def test_a_standby_whose_look_comes_late_still_looks(session, settings, engine):
 
 
 class HeldLook(Scheduler):
-    """A scheduler whose next look at the lease, once armed, waits in mid-flight for `go`."""
+    """A scheduler whose next look at the lease, once armed, waits in mid-flight for `go`, and
+    whose clock runs `ahead` of the real one."""
 
     def __init__(self, *args, **kwargs) -> None:
         self.armed = threading.Event()
         self.in_flight = threading.Event()
         self.go = threading.Event()
         self.looked = threading.Event()
-        super().__init__(*args, clock=self.held_clock, **kwargs)
+        self.ahead = timedelta(0)
+        super().__init__(*args, clock=lambda: utcnow() + self.ahead, **kwargs)
 
-    def held_clock(self) -> datetime:
+    def _look(self) -> None:
         if self.armed.is_set():
             self.armed.clear()
             self.in_flight.set()
             self.go.wait(60)
-        return utcnow()
-
-    def keep_lease(self) -> None:
-        super().keep_lease()
+        super()._look()
         if self.go.is_set():
             self.looked.set()
 
@@ -141,16 +140,47 @@ def test_a_look_in_flight_at_shutdown_does_not_take_the_lease_back(session, sett
     shutdown had given it back, and the stopped process held it for a whole lease period."""
     scheduler = HeldLook(settings, engine, holder="test:1")
     assert scheduler.start()
-    wait_until(lambda: all(runs(session, s.job_id) for s in schedules(settings)))
-    scheduler.armed.set()
-    scheduler._aps.modify_job(LEASE_JOB, next_run_time=utcnow())
-    assert scheduler.in_flight.wait(30)
     stopping = threading.Thread(target=scheduler.shutdown)
-    stopping.start()
-    stopping.join(2)  # long enough to give the lease back, if nothing holds it up
-    scheduler.go.set()
+    try:
+        # Every catch-up over, so the next call of the clock is the look's, not a job's.
+        wait_until(lambda: all(finished(session, s.job_id) for s in schedules(settings)))
+        scheduler.armed.set()
+        scheduler._aps.modify_job(LEASE_JOB, next_run_time=utcnow())
+        assert scheduler.in_flight.wait(30)
+        stopping.start()
+        stopping.join(2)  # long enough to give the lease back, if nothing held it up
+        assert stopping.is_alive()  # it waits for the look in flight
+    finally:
+        scheduler.go.set()
     stopping.join(30)
+    assert not stopping.is_alive()
     assert scheduler.looked.wait(30)
+    assert lease.current(session=session, name=lease.SCHEDULER) is None
+
+
+def test_a_job_looking_at_the_lease_as_the_process_stops_does_not_run(session, settings, engine):
+    """Found in review: a job whose own look was in flight when the process stopped ran after
+    the lease had been given back, and the stop reported that every job had finished."""
+    scheduler = HeldLook(settings, engine, holder="test:1")
+    assert scheduler.start()
+    job = threading.Thread(target=scheduler.run, args=["open-cycle"])
+    stopping = threading.Thread(target=scheduler.shutdown, kwargs={"wait_seconds": 60})
+    try:
+        wait_until(lambda: all(finished(session, s.job_id) for s in schedules(settings)))
+        # The lease thread starved past the lease's end: the job looks at the lease itself.
+        scheduler.ahead = timedelta(seconds=settings.scheduler_lease_seconds + 1)
+        scheduler.armed.set()
+        job.start()
+        assert scheduler.in_flight.wait(30)
+        stopping.start()
+        stopping.join(2)  # long enough to give the lease back, if nothing held it up
+        assert stopping.is_alive()
+    finally:
+        scheduler.go.set()
+    job.join(60)
+    stopping.join(60)
+    assert not job.is_alive() and not stopping.is_alive()
+    assert len(runs(session, "open-cycle")) == 1
     assert lease.current(session=session, name=lease.SCHEDULER) is None
 
 
@@ -163,17 +193,18 @@ def test_a_job_runs_only_if_the_lease_is_still_ours_after_the_lease_thread_starv
     scheduler = Scheduler(settings, engine, holder="test:1", clock=lambda: utcnow() + ahead)
     assert scheduler.start()
     try:
-        wait_until(lambda: all(runs(session, s.job_id) for s in schedules(settings)))
+        wait_until(lambda: all(finished(session, s.job_id) for s in schedules(settings)))
         ttl = timedelta(seconds=settings.scheduler_lease_seconds)
         ahead = ttl + timedelta(seconds=1)
         scheduler.run("open-cycle")
         assert len(runs(session, "open-cycle")) == 2
         assert lease.holder_of(session=session, name=lease.SCHEDULER) == "test:1"
 
-        ahead = 2 * ttl + timedelta(seconds=2)
+        later = 2 * ttl + timedelta(seconds=2)
         assert lease.acquire(
-            session=session, name=lease.SCHEDULER, holder="other:2", now=utcnow() + ahead, ttl=ttl
+            session=session, name=lease.SCHEDULER, holder="other:2", now=utcnow() + later, ttl=ttl
         )
+        ahead = later
         scheduler.run("open-cycle")
         assert len(runs(session, "open-cycle")) == 2
         assert not scheduler.active and scheduler.jobs() == []
@@ -220,6 +251,12 @@ def runs(session: Session, job: str) -> list[tuple[str, datetime | None]]:
     ).all()
     session.commit()
     return [(r.status, r.retry_at) for r in rows]
+
+
+def finished(session: Session, job: str) -> bool:
+    """True if the job has run and no run of it is still going."""
+    done = runs(session, job)
+    return bool(done) and all(status != RUNNING for status, _ in done)
 
 
 def wait_until(condition, deadline: float = 120.0) -> None:

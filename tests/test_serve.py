@@ -166,8 +166,8 @@ def test_a_second_process_waits_and_schedules_after_the_first_stops(serves, sess
     second.wait_for(lambda: second.site_answers() and second.said("scheduler on standby"))
     assert jobs_in(second.lines) == []
     # The first gives its lease back on the way out: the second takes over at its next look.
-    first.interrupt()
     stopped = time.monotonic()
+    first.interrupt()
     # The four "Lịch (job)" lines come in next-run order, so wait for all of them, not one.
     second.wait_for(lambda: jobs_in(second.lines) == ALL_JOBS)
     # Given back, not expired: an expired lease would have kept it waiting at least 3/4 of ttl.
