@@ -143,7 +143,6 @@ class Scheduler:
         self.active = False
         self._standby_told = False
         self._held_until: datetime | None = None
-        self._activations = 0  # how many times this process has won the lease
         # Set while no job runs: shutdown waits on it for a pass to stop between two e-mails.
         self._idle = threading.Event()
         self._idle.set()
@@ -240,7 +239,6 @@ class Scheduler:
                 **extra,
             )
         self.active = True
-        self._activations += 1
         self.announce(f"Tiến trình này chạy lịch nhắc việc (scheduler active: {self.holder}).")
         for job in self._aps.get_jobs():
             if job.id in self._schedules:
@@ -284,11 +282,8 @@ class Scheduler:
             return True
         # The lease thread was starved past the lease's end (a loaded machine), and another
         # process may hold it now: look here, and run the job only if the lease is still ours.
-        activations = self._activations
         self.keep_lease()
-        if self.stop.is_set() or self._activations != activations:
-            # Stopping; or the lease was lost and won again, and the catch-up run just queued
-            # does this job's work.
+        if self.stop.is_set():
             return False
         held = self.active and self._held_until is not None and self.clock() < self._held_until
         if not held:

@@ -168,8 +168,8 @@ def test_a_job_looking_at_the_lease_as_the_process_stops_does_not_run(session, s
     try:
         wait_until(lambda: all(finished(session, s.job_id) for s in schedules(settings)))
         # The lease thread starved past the lease's end: the job looks at the lease itself.
+        scheduler.armed.set()  # first, so no look can renew the lease on the clock ahead
         scheduler.ahead = timedelta(seconds=settings.scheduler_lease_seconds + 1)
-        scheduler.armed.set()
         job.start()
         assert scheduler.in_flight.wait(30)
         stopping.start()
