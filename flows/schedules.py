@@ -278,17 +278,20 @@ class Scheduler:
 
     def _lease_is_ours(self, job_id: str) -> bool:
         """True if this process surely holds the lease now, looking again if it may have run out."""
-        if self._held_until is not None and self.clock() < self._held_until:
+        if self._held_now():
             return True
         # The lease thread was starved past the lease's end (a loaded machine), and another
         # process may hold it now: look here, and run the job only if the lease is still ours.
         self.keep_lease()
         if self.stop.is_set():
             return False
-        held = self.active and self._held_until is not None and self.clock() < self._held_until
-        if not held:
+        if not (self.active and self._held_now()):
             log.error("job %s not run: cannot confirm this process holds the lease", job_id)
-        return held
+            return False
+        return True
+
+    def _held_now(self) -> bool:
+        return self._held_until is not None and self.clock() < self._held_until
 
     def _schedule_retry(self, s: Schedule, exc: Exception) -> None:
         if self.stop.is_set():

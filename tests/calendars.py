@@ -15,6 +15,8 @@ def working_today(tmp_path: Path) -> Path:
     today = datetime.now().date()
     days = ", ".join(f'"{date.fromordinal(today.toordinal() + n)}"' for n in (-1, 0, 1))
     text = DEFAULT_CALENDAR.read_text(encoding="utf-8")
+    # Fail here, not in a test that waits for a pass, if the default calendar changes shape.
+    assert "extra_working_days = []" in text, DEFAULT_CALENDAR
     path = tmp_path / "calendar.toml"
     path.write_text(
         text.replace("extra_working_days = []", f"extra_working_days = [{days}]"), "utf-8"

@@ -48,7 +48,7 @@ from web import (
 from web.deps import Clock, LoginRequired
 from web.documents import agency as agency_documents, province as province_documents
 from web.headers import SecurityHeaders, swagger_csp
-from web.pages import has_control
+from web.pages import has_control, has_surrogate
 
 WEB_DIR = Path(__file__).resolve().parent
 # Swagger UI's bundle, stylesheet and icon, as the fastapi-offline package ships them.
@@ -101,7 +101,7 @@ def printable_address(request: Request) -> None:
 
 
 def _unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    return "\x00" in text or has_surrogate(text)
 
 
 def settle_heap() -> None:

@@ -159,6 +159,11 @@ def has_control(text: str) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
+def has_surrogate(text: str) -> bool:
+    """True for text with a lone surrogate (a broken paste), which PostgreSQL cannot store."""
+    return any(unicodedata.category(c) == "Cs" for c in text)
+
+
 def agency_or_404(session: Session, code: str) -> Agency:
     agency = None if has_control(code) else agency_rules.get_agency(session=session, code=code[:64])
     if agency is None:

@@ -18,6 +18,7 @@ from web.deps import CsrfForm, NowDep, PageViewer, SessionDep, SettingsDep, View
 from web.iso.pages_common import FormError, _date
 from web.pages import (
     agency_or_404,
+    has_surrogate,
     render,
     require_see,
     require_write,
@@ -93,7 +94,7 @@ def _write(
     agency = agency_or_404(session, code)
     require_write(viewer, agency)
     for value in form.values():
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if has_surrogate(value):
             return _page(
                 request, session, viewer, agency, today, "Một ô có ký tự không hợp lệ.", form
             )

@@ -16,6 +16,7 @@ import typer
 
 from cli.common import fail
 from cli.iso.common import refusals
+from models.vn_format import vn_number
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -73,8 +74,6 @@ def write(path: Path, data: bytes) -> None:
                 os.unlink(tmp)
         reason = REASONS.get(exc.errno or 0, "lỗi hệ thống khi ghi tệp")
         fail(f"--out: không ghi được tệp «{path}»: {reason}.")
-    from models.vn_format import vn_number
-
     typer.echo(f"Đã ghi {path} ({vn_number(len(data))} byte).")
 
 

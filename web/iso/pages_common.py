@@ -17,6 +17,7 @@ from web.deps import Viewer, flash
 from web.pages import (
     agency_or_404,
     date_error,
+    has_surrogate,
     parse_vn_date,
     require_write,
     vi_step_error,
@@ -43,7 +44,7 @@ def _clean(form: dict[str, str]) -> dict[str, str]:
     Control characters are left to the models, which refuse them naming the field.
     """
     for value in form.values():
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if has_surrogate(value):
             raise FormError("Một ô của biểu mẫu có ký tự không hợp lệ; hãy gõ lại ô vừa dán.")
     return form
 
